@@ -1,0 +1,100 @@
+// Package report tells the CI what a run did: step groups, progress lines,
+// annotations, masked credentials, outputs and a final summary. The github
+// package speaks the GitHub Actions runner's file commands; the plain
+// package writes readable lines and an optional JSON result file for every
+// other CI.
+package report
+
+import (
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
+)
+
+// Outcome is the overall result of a run, as written to the `result` output.
+type Outcome string
+
+// Outcomes.
+const (
+	Success    Outcome = "success"
+	Failed     Outcome = "failed"
+	RolledBack Outcome = "rolled-back"
+)
+
+// Reporter receives everything a run has to tell the CI. Implementations
+// must be safe for use from the goroutine that runs steps and from one
+// progress goroutine at a time.
+type Reporter interface {
+	pipeline.Observer
+
+	// Mask hides a credential from every later line of the CI log. It must
+	// be called before the secret is used.
+	Mask(secret string)
+	// Info prints a line of the run's log.
+	Info(msg string)
+	// Progress prints a line about a long wait; implementations drop lines
+	// that come faster than one every few seconds.
+	Progress(msg string)
+	// Warning and Error annotate the run.
+	Warning(msg string)
+	Error(msg string)
+	// Finish writes outputs and the summary (or result file) for r.
+	Finish(r Result) error
+}
+
+// ColorState is what runs in one color at the end of a run, for the report.
+type ColorState struct {
+	Color    string `json:"color"`
+	Live     bool   `json:"live"`
+	Weight   int    `json:"weight"`
+	Image    string `json:"image,omitempty"`
+	Digest   string `json:"digest,omitempty"`
+	Ready    int32  `json:"ready"`
+	Desired  int32  `json:"desired"`
+	Revision string `json:"revision,omitempty"`
+	// State is a short human description: "serving", "warm", "scaled to 0",
+	// "not deployed", "deploying (1/3 ready)".
+	State string `json:"state"`
+}
+
+// Result is every fact a run reports. Outputs, the step summary and the
+// JSON result file are all rendered from it, so they cannot disagree.
+type Result struct {
+	Command       string            `json:"command"`
+	App           string            `json:"app"`
+	Platform      string            `json:"platform"`
+	Router        string            `json:"router,omitempty"`
+	Target        string            `json:"target,omitempty"` // cluster/namespace, ECS cluster...
+	Outcome       Outcome           `json:"result"`
+	DryRun        bool              `json:"dry_run"`
+	Changed       bool              `json:"changed"`
+	Image         string            `json:"image,omitempty"`
+	Digest        string            `json:"digest,omitempty"`
+	PreviousColor string            `json:"previous_color"`
+	ActiveColor   string            `json:"active_color"`
+	Error         string            `json:"error,omitempty"`
+	Colors        []ColorState      `json:"colors,omitempty"`
+	Steps         []pipeline.Result `json:"steps"`
+	// Extra holds command-specific tables (history entries, dry-run
+	// changes), rendered as a list under the summary.
+	Notes    []string  `json:"notes,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	AWSCalls int       `json:"aws_calls,omitempty"`
+}
+
+// Outputs returns the action outputs of r, in a fixed order.
+func (r Result) Outputs() [][2]string {
+	changed := "false"
+	if r.Changed {
+		changed = "true"
+	}
+	return [][2]string{
+		{"result", string(r.Outcome)},
+		{"active-color", r.ActiveColor},
+		{"previous-color", r.PreviousColor},
+		{"image", r.Image},
+		{"digest", r.Digest},
+		{"changed", changed},
+	}
+}
