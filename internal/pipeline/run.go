@@ -59,21 +59,19 @@ func (r *Runner[S]) Run(ctx context.Context, steps []Step[S], s S) ([]Result, er
 		start := r.now()
 		err := st.Run(ctx, s)
 		results[i].Duration = r.now().Sub(start)
-		if d, ok := st.(Detailer[S]); ok {
-			results[i].Detail = d.Detail(s)
-		}
 		if err != nil {
 			results[i].Status = StatusFailed
 			if ctx.Err() != nil {
 				results[i].Status = StatusCancelled
 			}
-			if results[i].Detail == "" {
-				results[i].Detail = err.Error()
-			}
+			results[i].Detail = err.Error()
 			r.finished(results[i])
 			return results, r.fail(ctx, steps, s, results, revertible, &StepError{Step: st.String(), Err: err})
 		}
 		results[i].Status = StatusOK
+		if d, ok := st.(Detailer[S]); ok {
+			results[i].Detail = d.Detail(s)
+		}
 		r.finished(results[i])
 		if c, ok := st.(Committer); ok && c.Commits() {
 			revertible = nil

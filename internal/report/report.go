@@ -6,6 +6,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
@@ -97,4 +98,42 @@ func (r Result) Outputs() [][2]string {
 		{"digest", r.Digest},
 		{"changed", changed},
 	}
+}
+
+// FormatDuration rounds d for people reading a report: 340ms, 1.2s, 2m3s,
+// 1h5m. Sub-second precision stops mattering once a step takes minutes, so
+// each range keeps only its useful digits.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		if r := d.Round(time.Millisecond); r < time.Second {
+			return r.String()
+		}
+		d = time.Second
+	}
+	if d < time.Minute {
+		if r := d.Round(100 * time.Millisecond); r < time.Minute {
+			return r.String()
+		}
+		d = time.Minute
+	}
+	if d < time.Hour {
+		if r := d.Round(time.Second); r < time.Hour {
+			return trimZero(r.String(), "m0s")
+		}
+		d = time.Hour
+	}
+	return trimZero(trimZero(d.Round(time.Minute).String(), "m0s"), "h0m")
+}
+
+// trimZero drops a zero last unit: trimZero("2m0s", "m0s") is "2m".
+func trimZero(s, suffix string) string {
+	if strings.HasSuffix(s, suffix) {
+		return s[:len(s)-len(suffix)+1]
+	}
+	return s
 }

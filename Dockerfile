@@ -1,0 +1,35 @@
+# The bluegreen image: a static binary on an empty base. GitHub builds this
+# file for `runs.image: Dockerfile`; releases publish the same image to GHCR
+# so that action.yml can point at it by digest instead.
+#
+# scripts/build-image assembles the same final stage without a Docker daemon,
+# and scripts/check-image inspects it; keep the three in step.
+
+# ---- build --------------------------------------------------------------------
+FROM golang:1.26 AS build
+
+WORKDIR /src
+
+# Dependencies first, so that a change to the code alone reuses this layer.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+# Static (no cgo), reproducible paths, no symbol tables: a small binary that
+# runs on scratch.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /bluegreen .
+
+# ---- final --------------------------------------------------------------------
+FROM scratch
+
+# Root CAs for the Kubernetes API, cloud APIs and registries over TLS.
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /bluegreen /bluegreen
+
+# No USER: the runner mounts the workspace and its file commands
+# ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY) owned by root, and a non-root user
+# could not write the outputs or the summary.
+#
+# Exec form, and no shell in the image: the runner passes inputs as
+# INPUT_WAIT-TIMEOUT, and sh drops variables whose names hold a hyphen.
+ENTRYPOINT ["/bluegreen"]

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is every input of a run. The env tag is the input's name in
+// upper snake case; see Lookuper for the two spellings it is read from.
+// Inputs are documented for users in action.yml; keep the two in step.
+type Config struct {
+	Command     string   `env:"COMMAND, default=deploy"`
+	Platform    string   `env:"PLATFORM, default=kubernetes"`
+	App         string   `env:"APP"`
+	Image       string   `env:"IMAGE"`
+	DryRun      Bool     `env:"DRY_RUN, default=false"`
+	WaitTimeout Duration `env:"WAIT_TIMEOUT, default=10m"`
+	ResultFile  string   `env:"RESULT_FILE"`
+	GitSHA      string   `env:"GIT_SHA"`
+	RunURL      string   `env:"RUN_URL"`
+
+	// Router moves traffic between colors; the default depends on the
+	// platform (service on kubernetes).
+	Router string `env:"ROUTER"`
+
+	VerifyURL      string   `env:"VERIFY_URL"`
+	VerifyTimeout  Duration `env:"VERIFY_TIMEOUT, default=2m"`
+	ProductionURL  string   `env:"PRODUCTION_URL"`
+	BakeTime       Duration `env:"BAKE_TIME, default=0s"`
+	ScaleDownAfter Duration `env:"SCALE_DOWN_AFTER"`
+	LockTimeout    Duration `env:"LOCK_TIMEOUT, default=0s"`
+
+	Kubernetes Kubernetes
+}
+
+// Kubernetes holds the inputs of platform kubernetes and routers service
+// and gateway.
+type Kubernetes struct {
+	Namespace      string `env:"NAMESPACE, default=default"`
+	Kubeconfig     string `env:"KUBECONFIG"`
+	Manifest       string `env:"MANIFEST"`
+	Container      string `env:"CONTAINER"`
+	Service        string `env:"SERVICE"`
+	PreviewService string `env:"PREVIEW_SERVICE"`
+	Route          string `env:"ROUTE"`
+}
+
+// Load reads the inputs through l (see Lookuper) and applies defaults. It
+// reports a value that cannot be parsed as an *Error naming its input; it
+// does not check how inputs fit together, Validate does.
+func Load(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
+	rec := &recordingLookuper{next: l}
+	var c Config
+	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: rec})
+	if err != nil {
+		var ve *valueError
+		if errors.As(err, &ve) {
+			return nil, &Error{Input: InputName(rec.last), Msg: ve.Error()}
+		}
+		return nil, err
+	}
+	c.defaults()
+	return &c, nil
+}
+
+// defaults fills the inputs whose default depends on other inputs.
+func (c *Config) defaults() {
+	c.Command = strings.ToLower(strings.TrimSpace(c.Command))
+	c.Platform = strings.ToLower(strings.TrimSpace(c.Platform))
+	c.Router = strings.ToLower(strings.TrimSpace(c.Router))
+	if c.Router == "" && c.Platform == "kubernetes" {
+		c.Router = "service"
+	}
+	k := &c.Kubernetes
+	if k.Service == "" && c.App != "" {
+		k.Service = c.App
+	}
+	if k.PreviewService == "" && c.App != "" {
+		k.PreviewService = c.App + "-preview"
+	}
+}
+
+// recordingLookuper remembers the last key looked up. envconfig decodes
+// fields one at a time right after looking each up, so when a decoder fails
+// the last key is the input that held the bad value; envconfig's own error
+// names only the Go field.
+type recordingLookuper struct {
+	next envconfig.Lookuper
+	last string
+}
+
+func (r *recordingLookuper) Lookup(key string) (string, bool) {
+	r.last = key
+	return r.next.Lookup(key)
+}
+
+// Lookuper reads an input from the GitHub Action spelling first
+// (INPUT_WAIT-TIMEOUT, as the runner sets it) when that is non-empty, and
+// from BLUEGREEN_WAIT_TIMEOUT otherwise. getenv is os.Getenv in production.
+//
+// The runner sets every declared input, empty when the workflow did not
+// give it, so an empty action input must fall through to the plain
+// variable and then to the default.
+func Lookuper(getenv func(string) string) envconfig.Lookuper {
+	return envconfig.LookuperFunc(func(key string) (string, bool) {
+		if v := getenv("INPUT_" + strings.ReplaceAll(key, "_", "-")); v != "" {
+			return v, true
+		}
+		if v := getenv("BLUEGREEN_" + key); v != "" {
+			return v, true
+		}
+		return "", false
+	})
+}

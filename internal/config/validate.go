@@ -1,0 +1,134 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Choices of the inputs that take one of a fixed set of values.
+var (
+	Commands  = []string{"deploy", "status", "rollback", "history"}
+	Platforms = []string{"kubernetes"}
+	// Routers lists the routers each platform can use.
+	Routers = map[string][]string{
+		"kubernetes": {"service", "gateway"},
+	}
+)
+
+// maxAppLen keeps "<app>-preview", the longest name derived from app, within
+// the 63 characters of a Kubernetes Service name.
+const maxAppLen = 55
+
+var dns1035 = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Validate checks every input and how they fit together, without touching
+// the network. It returns every problem found, each an *Error, so that a
+// user fixes them all in one go.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(input, format string, args ...any) {
+		errs = append(errs, Errorf(input, format, args...))
+	}
+
+	if !oneOf(c.Command, Commands) {
+		add("command", "unknown command %q, valid commands are %q", c.Command, Commands)
+	}
+	if !oneOf(c.Platform, Platforms) {
+		add("platform", "unknown platform %q, valid platforms are %q", c.Platform, Platforms)
+	} else if routers := Routers[c.Platform]; !oneOf(c.Router, routers) {
+		add("router", "unknown router %q for platform %s, valid routers are %q", c.Router, c.Platform, routers)
+	}
+
+	switch {
+	case c.App == "":
+		add("app", "is required: the application's name, e.g. shop")
+	case len(c.App) > maxAppLen || !dns1035.MatchString(c.App):
+		add("app", "%q is not a valid name: lower-case letters, digits and '-', starting with a letter, at most %d characters", c.App, maxAppLen)
+	}
+
+	if c.Command == "deploy" && c.Image == "" {
+		add("image", "is required to deploy: the image to run, e.g. ghcr.io/acme/shop:1.4.2 or ghcr.io/acme/shop@sha256:...")
+	}
+	if c.Image != "" {
+		if _, err := name.ParseReference(c.Image); err != nil {
+			add("image", "%q is not an image reference, e.g. ghcr.io/acme/shop:1.4.2 or ghcr.io/acme/shop@sha256:...", c.Image)
+		}
+	}
+	if c.WaitTimeout <= 0 {
+		add("wait-timeout", "must be more than 0, e.g. 10m")
+	}
+	if c.VerifyTimeout <= 0 {
+		add("verify-timeout", "must be more than 0, e.g. 2m")
+	}
+	for input, u := range map[string]string{"verify-url": c.VerifyURL, "production-url": c.ProductionURL} {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			add(input, "%q is not an http or https URL, e.g. https://shop-preview.example.com/healthz", u)
+		}
+	}
+	if c.Platform == "kubernetes" {
+		errs = append(errs, c.Kubernetes.validate(c)...)
+	}
+	if c.ResultFile != "" {
+		if st, err := os.Stat(filepath.Dir(c.ResultFile)); err != nil || !st.IsDir() {
+			add("result-file", "the folder of %q does not exist", c.ResultFile)
+		}
+	}
+	sortErrors(errs)
+	return errors.Join(errs...)
+}
+
+func (k *Kubernetes) validate(c *Config) []error {
+	var errs []error
+	add := func(input, format string, args ...any) {
+		errs = append(errs, Errorf(input, format, args...))
+	}
+	if !dns1123.MatchString(k.Namespace) || len(k.Namespace) > 63 {
+		add("namespace", "%q is not a valid namespace name", k.Namespace)
+	}
+	for input, v := range map[string]string{"service": k.Service, "preview-service": k.PreviewService} {
+		if v != "" && (!dns1035.MatchString(v) || len(v) > 63) {
+			add(input, "%q is not a valid Service name: lower-case letters, digits and '-', starting with a letter, at most 63 characters", v)
+		}
+	}
+	if k.Service != "" && k.Service == k.PreviewService {
+		add("preview-service", "%q is also the production service; the preview Service must be another one", k.PreviewService)
+	}
+	if c.Router == "gateway" && k.Route == "" {
+		add("route", "is required with router gateway: the name of the HTTPRoute whose backends are %s-blue and %s-green", c.App, c.App)
+	}
+	if k.Route != "" && c.Router != "gateway" {
+		add("route", "is only used with router gateway, but router is %q", c.Router)
+	}
+	if k.Manifest != "" {
+		if st, err := os.Stat(k.Manifest); err != nil || st.IsDir() {
+			add("manifest", "%q is not a readable file", k.Manifest)
+		}
+	}
+	return errs
+}
+
+func oneOf(v string, set []string) bool { return slices.Contains(set, v) }
+
+// sortErrors orders errors by input name so the message is stable.
+func sortErrors(errs []error) {
+	key := func(e error) string {
+		var ce *Error
+		if errors.As(e, &ce) {
+			return ce.Input
+		}
+		return fmt.Sprint(e)
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return key(errs[i]) < key(errs[j]) })
+}

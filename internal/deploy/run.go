@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history"
+	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+)
+
+// Run is one command of bluegreen against one application.
+type Run struct {
+	command string
+	opts    Options
+	deps    Deps
+}
+
+// New returns a run of command (deploy, rollback, status or history).
+func New(command string, opts Options, deps Deps) *Run {
+	return &Run{command: command, opts: opts, deps: deps}
+}
+
+// steps lists the steps of the command, in order. The order is the
+// safety argument of package deploy; read doc.go before changing it.
+func (r *Run) steps() []pipeline.Step[*State] {
+	switch r.command {
+	case "deploy":
+		return []pipeline.Step[*State]{
+			lockStep{r},
+			readStep{r},
+			deployStep{r},
+			waitStep{r},
+			previewStep{r},
+			verifyStep{r},
+			switchStep{r},
+			confirmStep{r}, // commits: no revert past here
+			scaleDownStep{r},
+		}
+	case "rollback":
+		return []pipeline.Step[*State]{
+			lockStep{r},
+			readStep{r},
+			chooseStep{r},
+			scaleUpStep{r},
+			rollbackWait{waitStep{r}},
+			switchStep{r},
+			confirmStep{r},
+		}
+	case "status":
+		return []pipeline.Step[*State]{readStep{r}}
+	case "history":
+		return []pipeline.Step[*State]{readStep{r}, historyStep{r}}
+	}
+	return nil
+}
+
+// wantImage is the image the target color must run once switched.
+func (r *Run) wantImage(s *State) string {
+	if r.command == "deploy" {
+		return r.opts.Release.Image
+	}
+	return s.Colors[s.Target].Release.Image
+}
+
+// Execute runs the command and returns what to report. The error is the
+// run's failure, if any; the result says so too.
+func (r *Run) Execute(ctx context.Context) (report.Result, error) {
+	res := report.Result{Command: r.command, App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
+	if r.command == "deploy" {
+		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
+	}
+	s := &State{}
+	runner := pipeline.Runner[*State]{Observer: r.deps.Reporter, Grace: r.opts.Grace}
+	steps, err := runner.Run(ctx, r.steps(), s)
+	res.Steps = steps
+
+	// From here on the run's context may be cancelled; what is left
+	// (recording history, releasing the lock, reading the final state)
+	// must still happen, briefly.
+	after, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	r.record(after, s, err)
+	if s.unlock != nil {
+		if uerr := s.unlock(after); uerr != nil {
+			r.deps.Reporter.Warning(fmt.Sprintf("releasing the deploy lock: %v", uerr))
+		}
+	}
+	res.PreviousColor = s.Live.String()
+	res.Changed = s.Switched && !s.RolledBack
+	res.Colors, res.ActiveColor = r.finalState(after, s)
+	res.Notes = append(res.Notes, s.Notes...)
+	switch {
+	case err == nil:
+		res.Outcome = report.Success
+	case s.RolledBack:
+		res.Outcome = report.RolledBack
+	default:
+		res.Outcome = report.Failed
+	}
+	if r.command == "rollback" && err == nil && s.Target != color.None {
+		res.Image = s.Colors[s.Target].Release.Image
+		res.Digest = s.Colors[s.Target].Release.Digest
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	res.Finished = time.Now()
+	return res, err
+}
+
+// record appends the run to the history when it tried to change what is
+// live. A failure to record is a warning: the deploy itself is done.
+func (r *Run) record(ctx context.Context, s *State, err error) {
+	if r.opts.DryRun || r.deps.History == nil || (r.command != "deploy" && r.command != "rollback") {
+		return
+	}
+	if s.unlock == nil || s.UpToDate || s.Target == color.None {
+		return // never got the lock, or nothing was to change
+	}
+	e := history.Entry{
+		Time: time.Now().UTC(), Command: r.command, Color: s.Target.String(),
+		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: "success",
+	}
+	if r.command == "deploy" {
+		e.Image, e.Digest = r.opts.Release.Image, r.opts.Release.Digest
+	} else {
+		e.Image, e.Digest = s.Colors[s.Target].Release.Image, s.Colors[s.Target].Release.Digest
+	}
+	switch {
+	case err != nil && s.RolledBack:
+		e.Result = string(report.RolledBack)
+	case err != nil:
+		e.Result = string(report.Failed)
+	}
+	if herr := r.deps.History.Append(ctx, e); herr != nil {
+		r.deps.Reporter.Warning(fmt.Sprintf("recording history: %v", herr))
+	}
+}
+
+// finalState reads, from the live system, what each color holds now, so
+// the report says where things stand even after a failure or cancel.
+func (r *Run) finalState(ctx context.Context, s *State) ([]report.ColorState, string) {
+	w, err := r.deps.Router.Read(ctx)
+	if err != nil {
+		r.deps.Reporter.Warning(fmt.Sprintf("reading the final routing: %v", err))
+		return nil, "unknown"
+	}
+	live := w.Live()
+	var out []report.ColorState
+	for _, c := range color.All {
+		st, err := r.deps.Platform.Describe(ctx, c)
+		if err != nil {
+			r.deps.Reporter.Warning(fmt.Sprintf("reading %s: %v", c, err))
+			continue
+		}
+		cs := report.ColorState{
+			Color: c.String(), Live: w[c] > 0, Weight: w[c], Image: st.Release.Image, Digest: st.Release.Digest,
+			Ready: st.Ready, Desired: st.Desired, State: describe(st.Exists, st.Healthy, w[c], st.Ready, st.Desired),
+		}
+		if s.Colors != nil && s.Colors[c].Release.GitSHA != "" {
+			cs.Revision = st.Release.GitSHA
+		}
+		out = append(out, cs)
+	}
+	return out, live.String()
+}
+
+func describe(exists, healthy bool, weight int, ready, desired int32) string {
+	switch {
+	case !exists:
+		return "not deployed"
+	case weight > 0 && healthy:
+		return "serving"
+	case weight > 0:
+		return fmt.Sprintf("serving, NOT healthy (%d/%d ready)", ready, desired)
+	case desired == 0:
+		return "scaled to 0"
+	case healthy:
+		return "warm (idle, ready for rollback)"
+	default:
+		return fmt.Sprintf("idle, not ready (%d/%d ready)", ready, desired)
+	}
+}

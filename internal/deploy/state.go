@@ -1,0 +1,74 @@
+package deploy
+
+import (
+	"context"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router"
+	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
+)
+
+// Options are the tunables of a run, taken from the inputs.
+type Options struct {
+	App     string
+	Release platform.Release
+	// Owner identifies the run in the lock: a CI run URL, or host and pid.
+	Owner string
+
+	WaitTimeout    time.Duration
+	VerifyURL      string
+	VerifyTimeout  time.Duration
+	ProductionURL  string
+	BakeTime       time.Duration
+	ScaleDownAfter time.Duration
+	LockTimeout    time.Duration
+	DryRun         bool
+
+	// Poll is the interval of the bake's health checks; zero means 2 s.
+	Poll time.Duration
+	// Grace bounds the reverts after a failure or cancellation; zero means
+	// the pipeline's default.
+	Grace time.Duration
+}
+
+// Deps are the systems a run talks to.
+type Deps struct {
+	Platform platform.Platform
+	Router   router.Router
+	// Preview, when set, is pointed at the idle color before verification
+	// so it can be tested before users see it.
+	Preview  router.Router
+	Locker   lock.Locker
+	History  history.Store
+	Checker  *verify.Checker
+	Reporter report.Reporter
+}
+
+// State is what the steps of one run learn and decide, in order.
+type State struct {
+	// Previous is the routing found before anything was changed.
+	Previous router.Weights
+	// Live is the color serving when the run started; Target the color
+	// the run deploys to and switches to.
+	Live, Target color.Color
+	Colors       map[color.Color]platform.ColorState
+
+	// UpToDate is set when the live color already runs the requested
+	// release and is healthy: nothing needs to change.
+	UpToDate bool
+	// Switched is set once the router applied the new weights;
+	// RolledBack once a revert put the previous weights back.
+	Switched, RolledBack bool
+	// Notes are lines for the report: what a dry run would change, or
+	// the history entries.
+	Notes []string
+
+	unlock func(context.Context) error
+}
+
+func (s *State) note(line string) { s.Notes = append(s.Notes, line) }

@@ -1,0 +1,91 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
+)
+
+// lockStep takes the application's deploy lock. It is released by Run on
+// every path, not by a revert, so that a run that fails after committing
+// releases it too.
+type lockStep struct{ r *Run }
+
+func (lockStep) String() string { return "lock" }
+
+func (l lockStep) Skip(*State) (string, bool) {
+	if l.r.opts.DryRun {
+		return "dry run: no lock taken", true
+	}
+	return "", false
+}
+
+func (l lockStep) Run(ctx context.Context, s *State) error {
+	unlock, err := l.r.deps.Locker.Acquire(ctx, l.r.opts.Owner, l.r.opts.LockTimeout)
+	if err != nil {
+		return err
+	}
+	s.unlock = unlock
+	return nil
+}
+
+func (l lockStep) Detail(s *State) string {
+	if s.unlock == nil {
+		return ""
+	}
+	return "held by " + l.r.opts.Owner
+}
+
+// readStep reads which color is live from the router, and what each color
+// runs from the platform. Nothing remembered from an earlier run is trusted.
+type readStep struct{ r *Run }
+
+func (readStep) String() string { return "read live state" }
+
+func (rs readStep) Run(ctx context.Context, s *State) error {
+	w, err := rs.r.deps.Router.Read(ctx)
+	if err != nil {
+		return err
+	}
+	s.Previous = w
+	s.Live = w.Live()
+	s.Colors = map[color.Color]platform.ColorState{}
+	for _, c := range color.All {
+		st, err := rs.r.deps.Platform.Describe(ctx, c)
+		if err != nil {
+			return err
+		}
+		s.Colors[c] = st
+	}
+	s.Target = s.Live.Other()
+	if s.Previous.Split() {
+		rs.r.deps.Reporter.Warning(fmt.Sprintf("traffic is split (%s), as an earlier run may have left it; %s takes the most and counts as live", s.Previous, s.Live))
+	}
+	live := s.Colors[s.Live]
+	if rs.r.command == "deploy" && s.Live != color.None && !s.Previous.Split() &&
+		live.Healthy && live.Release.Image == rs.r.opts.Release.Image {
+		s.UpToDate = true
+	}
+	return nil
+}
+
+func (rs readStep) Detail(s *State) string {
+	if s.Live == color.None {
+		return "nothing is live yet: first deploy goes to " + s.Target.String()
+	}
+	live := s.Colors[s.Live]
+	d := fmt.Sprintf("live: %s (%s, %d/%d ready)", s.Live, orNone(live.Release.Image), live.Ready, live.Desired)
+	if s.UpToDate {
+		d += "; already serves the requested image"
+	}
+	return d
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no image recorded"
+	}
+	return s
+}

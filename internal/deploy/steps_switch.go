@@ -1,0 +1,218 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router"
+)
+
+// switchStep moves all traffic to the target color in one write, after a
+// last readiness check made right before it: a color that lost a replica
+// since the wait never receives traffic.
+type switchStep struct{ r *Run }
+
+func (switchStep) String() string { return "switch traffic" }
+
+func (sw switchStep) Skip(s *State) (string, bool) { return upToDate(s) }
+
+func (sw switchStep) Run(ctx context.Context, s *State) error {
+	if !sw.r.opts.DryRun {
+		if err := sw.r.checkServable(ctx, s, s.Target); err != nil {
+			return err
+		}
+	}
+	if err := sw.r.deps.Router.Set(ctx, router.All(s.Target)); err != nil {
+		return err
+	}
+	if sw.r.opts.DryRun {
+		s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
+		return nil
+	}
+	s.Switched = true
+	return nil
+}
+
+func (sw switchStep) Detail(s *State) string {
+	if sw.r.opts.DryRun {
+		return fmt.Sprintf("would switch %s -> %s (server-side dry run accepted)", s.Live, s.Target)
+	}
+	return fmt.Sprintf("%s -> %s", s.Live, s.Target)
+}
+
+// Revert puts the routing found at the start back. A first deploy had no
+// route to put back; the new route then stays, pointing at the only color.
+func (sw switchStep) Revert(ctx context.Context, s *State) error {
+	if !s.Switched || len(s.Previous) == 0 || s.Previous.Live() == color.None {
+		return nil
+	}
+	if err := sw.r.deps.Router.Set(ctx, s.Previous); err != nil {
+		return fmt.Errorf("putting traffic back to %s: %w", s.Previous, err)
+	}
+	s.RolledBack = true
+	sw.r.deps.Reporter.Warning(fmt.Sprintf("traffic put back to %s (%s)", s.Previous.Live(), s.Previous))
+	return nil
+}
+
+// checkServable fails unless color c is healthy on the platform and, where
+// the router can tell, registered and healthy behind the route.
+func (r *Run) checkServable(ctx context.Context, s *State, c color.Color) error {
+	st, err := r.deps.Platform.Describe(ctx, c)
+	if err != nil {
+		return err
+	}
+	s.Colors[c] = st
+	if !st.Healthy || st.Ready < st.Desired || st.Desired == 0 {
+		return fmt.Errorf("%s is %w (%d/%d ready); traffic not moved", c, errNotHealthy, st.Ready, st.Desired)
+	}
+	if err := r.deps.Router.Verify(ctx, c); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("%s is not serving behind the route; traffic not moved: %w", c, err)
+	}
+	return nil
+}
+
+// confirmStep bakes the new release for bake-time, watching its health,
+// then confirms from the live system that the target color serves the
+// release. The run commits only when this step succeeds: before it, any
+// failure (or cancellation) puts traffic back.
+type confirmStep struct{ r *Run }
+
+func (confirmStep) String() string { return "bake and confirm" }
+
+func (confirmStep) Commits() bool { return true }
+
+func (c confirmStep) Skip(*State) (string, bool) {
+	if c.r.opts.DryRun {
+		return "dry run: nothing switched to confirm", true
+	}
+	return "", false
+}
+
+func (c confirmStep) Run(ctx context.Context, s *State) error {
+	if err := c.bake(ctx, s); err != nil {
+		return err
+	}
+	w, err := c.r.deps.Router.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if w.Live() != s.Target || w.Split() {
+		return fmt.Errorf("the route reads %s after the switch to %s; someone else changed it", w, s.Target)
+	}
+	st, err := c.r.deps.Platform.Describe(ctx, s.Target)
+	if err != nil {
+		return err
+	}
+	s.Colors[s.Target] = st
+	if want := c.r.wantImage(s); st.Release.Image != want {
+		return fmt.Errorf("%s runs %q, not %q", s.Target, st.Release.Image, want)
+	}
+	if !st.Healthy {
+		return fmt.Errorf("%s is %w after the switch (%d/%d ready)", s.Target, errNotHealthy, st.Ready, st.Desired)
+	}
+	return nil
+}
+
+// bake watches the target color for bake-time: every replica must stay
+// ready, no container may restart, and the production URL, when given,
+// must keep answering 2xx (three failures in a row fail the bake, so one
+// dropped connection does not).
+func (c confirmStep) bake(ctx context.Context, s *State) error {
+	if c.r.opts.BakeTime <= 0 {
+		return nil
+	}
+	poll := c.r.opts.Poll
+	if poll == 0 {
+		poll = 2 * time.Second
+	}
+	base := s.Colors[s.Target].Restarts
+	deadline := time.Now().Add(c.r.opts.BakeTime)
+	failures := 0
+	c.r.deps.Reporter.Info(fmt.Sprintf("baking %s for %s", s.Target, c.r.opts.BakeTime))
+	for {
+		st, err := c.r.deps.Platform.Describe(ctx, s.Target)
+		if err != nil {
+			return err
+		}
+		if !st.Healthy || st.Ready < st.Desired {
+			return fmt.Errorf("bake: %s lost readiness (%d/%d ready)", s.Target, st.Ready, st.Desired)
+		}
+		if st.Restarts > base {
+			return fmt.Errorf("bake: %s containers restarted %d times", s.Target, st.Restarts-base)
+		}
+		if u := c.r.opts.ProductionURL; u != "" {
+			if err := c.r.deps.Checker.Once(ctx, u); err != nil {
+				failures++
+				if failures >= 3 {
+					return fmt.Errorf("bake: %w", err)
+				}
+			} else {
+				failures = 0
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		c.r.deps.Reporter.Progress(fmt.Sprintf("baking %s: %d/%d ready, %s left", s.Target, st.Ready, st.Desired, left.Round(time.Second)))
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(min(poll, left)):
+		}
+	}
+}
+
+func (c confirmStep) Detail(s *State) string {
+	st := s.Colors[s.Target]
+	d := fmt.Sprintf("%s serves %s, %d/%d ready", s.Target, st.Release.Image, st.Ready, st.Desired)
+	if c.r.opts.BakeTime > 0 {
+		d += fmt.Sprintf(", healthy through a %s bake", c.r.opts.BakeTime)
+	}
+	return d
+}
+
+// scaleDownStep scales the old color to zero after scale-down-after. By
+// default it is skipped: the old color stays warm so that a rollback is a
+// single routing write.
+type scaleDownStep struct{ r *Run }
+
+func (scaleDownStep) String() string { return "scale down old color" }
+
+func (sd scaleDownStep) Skip(s *State) (string, bool) {
+	switch {
+	case sd.r.opts.ScaleDownAfter <= 0:
+		return "old color kept warm for instant rollback (scale-down-after not set)", true
+	case s.UpToDate:
+		return "nothing switched", true
+	case s.Live == color.None || !s.Colors[s.Live].Exists:
+		return "no old color", true
+	case sd.r.opts.DryRun:
+		return fmt.Sprintf("dry run: would scale %s to 0 after %s", s.Live, sd.r.opts.ScaleDownAfter), true
+	}
+	return "", false
+}
+
+func (sd scaleDownStep) Run(ctx context.Context, s *State) error {
+	sd.r.deps.Reporter.Info(fmt.Sprintf("keeping %s warm for %s before scaling it to 0", s.Live, sd.r.opts.ScaleDownAfter))
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%s left running: %w", s.Live, context.Cause(ctx))
+	case <-time.After(sd.r.opts.ScaleDownAfter):
+	}
+	// The old color must not be live any more: someone may have rolled
+	// back while we waited.
+	w, err := sd.r.deps.Router.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if w[s.Live] > 0 {
+		return fmt.Errorf("%s receives traffic again (%s); not scaled down", s.Live, w)
+	}
+	return sd.r.deps.Platform.Scale(ctx, s.Live, 0)
+}
+
+func (sd scaleDownStep) Detail(s *State) string { return s.Live.String() + " scaled to 0" }

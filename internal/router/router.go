@@ -1,0 +1,61 @@
+// Package router declares where traffic is switched between colors: a
+// Kubernetes Service selector, Gateway API weights, an ALB listener, a
+// classic ELB's listener ports or Route53 weighted records. The deploy
+// steps use only this interface; each router is its own sub-package.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+)
+
+// ErrSplitUnsupported is returned by Set when a router can only send all
+// traffic to one color and was asked for a split.
+var ErrSplitUnsupported = errors.New("router can only send all traffic to one color")
+
+// Weights is the share of traffic, in percent, that each color receives.
+// An empty Weights means the route does not exist yet.
+type Weights map[color.Color]int
+
+// All returns weights that send every request to c.
+func All(c color.Color) Weights { return Weights{c: 100, c.Other(): 0} }
+
+// Live returns the color that receives all traffic, or the one receiving
+// most of it during a split. None means no traffic is routed anywhere.
+func (w Weights) Live() color.Color {
+	b, g := w[color.Blue], w[color.Green]
+	switch {
+	case b == 0 && g == 0:
+		return color.None
+	case b >= g:
+		return color.Blue
+	default:
+		return color.Green
+	}
+}
+
+// Split reports whether both colors receive traffic.
+func (w Weights) Split() bool { return w[color.Blue] > 0 && w[color.Green] > 0 }
+
+func (w Weights) String() string {
+	if len(w) == 0 {
+		return "no route"
+	}
+	return fmt.Sprintf("blue %d%% / green %d%%", w[color.Blue], w[color.Green])
+}
+
+// Router moves traffic between the colors of one application.
+type Router interface {
+	// Read returns the weights the live system applies now.
+	Read(ctx context.Context) (Weights, error)
+	// Set applies w in one write. It is idempotent: when the live system
+	// already applies w it writes nothing.
+	Set(ctx context.Context, w Weights) error
+	// Verify checks that color c is registered behind the route and healthy
+	// as the route itself sees it. It returns an error wrapping
+	// errors.ErrUnsupported when the router cannot tell.
+	Verify(ctx context.Context, c color.Color) error
+}
