@@ -16,6 +16,11 @@ import (
 // traffic to one color and was asked for a split.
 var ErrSplitUnsupported = errors.New("router can only send all traffic to one color")
 
+// ErrConflict is returned by Set when the live routing changed between
+// its read and its write. The caller re-reads and re-checks before trying
+// again, so that a concurrent change is never blindly overwritten.
+var ErrConflict = errors.New("routing changed concurrently")
+
 // Weights is the share of traffic, in percent, that each color receives.
 // An empty Weights means the route does not exist yet.
 type Weights map[color.Color]int

@@ -22,7 +22,7 @@ go_tool() {
     mkdir -p "$dir"
     # From a neutral directory with no workspace, so that the project's
     # go.mod plays no part in resolving the tool.
-    (cd "$TOOLS_DIR" && GOWORK=off GOFLAGS= GOBIN="$dir" go install "$pkg@$version") >&2
+    (cd "$TOOLS_DIR" && GOWORK=off GOFLAGS="" GOBIN="$dir" go install "$pkg@$version") >&2
   fi
   printf '%s\n' "$dir/$name"
 }
@@ -34,6 +34,7 @@ crane_tool() {
 # start_registry CRANE: start an in-memory registry on loopback (crane's own,
 # no Docker needed) and set REGISTRY to its host:port and REGISTRY_PID. The
 # caller stops it with stop_registry, usually from an EXIT trap.
+# shellcheck disable=SC2034 # REGISTRY is for the sourcing script
 start_registry() {
   local crane="$1" log
   log="$(mktemp)"

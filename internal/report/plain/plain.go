@@ -90,8 +90,8 @@ func (r *Reporter) StepStarted(name string) {
 // StepFinished writes the step's status, name, duration and detail, with
 // statuses padded so the names line up:
 //
-//	    ok             lock  (120ms)  held by run 42
-//	    skipped        migrate  no migrations configured
+//	ok             lock  (120ms)  held by run 42
+//	skipped        migrate  no migrations configured
 func (r *Reporter) StepFinished(res pipeline.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -100,7 +100,10 @@ func (r *Reporter) StepFinished(res pipeline.Result) {
 		line += "  (" + report.FormatDuration(res.Duration) + ")"
 	}
 	if res.Detail != "" {
-		line += "  " + res.Detail
+		// Further lines of a detail (a wrapped API error) start under the
+		// step name rather than under the status.
+		cont := "\n" + strings.Repeat(" ", statusWidth+2)
+		line += "  " + strings.ReplaceAll(strings.TrimRight(res.Detail, "\n"), "\n", cont)
 	}
 	r.lines(indent, line)
 	r.inStep = false
@@ -236,12 +239,10 @@ func (s *secrets) build() {
 	var text, json []string
 	for _, secret := range s.all {
 		text = append(text, secret)
-		json = append(json, secret)
-		// In the result file a secret holding quotes, backslashes or
-		// control characters appears escaped; mask that form too.
-		if enc := jsonString(secret); enc != secret {
-			json = append(json, enc)
-		}
+		// Inside the result file's strings a secret holding quotes,
+		// backslashes or control characters appears escaped; its raw form
+		// could only match the file's own syntax.
+		json = append(json, jsonString(secret))
 	}
 	s.textMasker = replacer(text)
 	s.jsonMasker = replacer(json)

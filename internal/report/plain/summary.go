@@ -44,18 +44,14 @@ func summary(r report.Result) string {
 	if len(r.Colors) > 0 {
 		b.WriteString("\n")
 		t := table(&b)
-		fmt.Fprintf(t, "%scolor\tlive\tweight\tready\timage\tstate\n", indent)
+		fmt.Fprintf(t, "%scolor\tlive\tweight\tready\tstate\timage\n", indent)
 		for _, c := range r.Colors {
 			live := "no"
 			if c.Live {
 				live = "yes"
 			}
-			image := c.Image
-			if c.Digest != "" {
-				image = strings.TrimPrefix(image+"@"+c.Digest, "@")
-			}
 			fmt.Fprintf(t, "%s%s\t%s\t%d%%\t%d/%d\t%s\t%s\n",
-				indent, cell(c.Color), live, c.Weight, c.Ready, c.Desired, cell(image), cell(c.State))
+				indent, cell(c.Color), live, c.Weight, c.Ready, c.Desired, cell(c.State), cell(colorImage(c)))
 		}
 		_ = t.Flush()
 	}
@@ -69,8 +65,6 @@ func summary(r report.Result) string {
 			if s.Duration > 0 || ran(s.Status) {
 				d = report.FormatDuration(s.Duration)
 			}
-			// The last column is not padded, so a trailing tab would only
-			// leave spaces at the end of the line.
 			fmt.Fprintf(t, "%s%s\t%s\t%s\t%s\n", indent, cell(s.Name), s.Status, d, cell(s.Detail))
 		}
 		_ = t.Flush()
@@ -82,13 +76,38 @@ func summary(r report.Result) string {
 			b.WriteString(indent + "- " + strings.ReplaceAll(strings.TrimRight(n, "\n"), "\n", "\n"+indent+"  ") + "\n")
 		}
 	}
-	return b.String()
+	return trimLines(b.String())
 }
 
-// table aligns columns two spaces apart. TrailingSpaces is off, so rows
-// end at their last cell.
+// colorImage shows a color's image with a short digest, enough to tell two
+// builds of one tag apart; the run's own digest is printed in full above.
+func colorImage(c report.ColorState) string {
+	d := c.Digest
+	if algo, hexPart, ok := strings.Cut(d, ":"); ok && len(hexPart) > 12 {
+		d = algo + ":" + hexPart[:12]
+	}
+	switch {
+	case c.Image == "":
+		return d
+	case d == "":
+		return c.Image
+	}
+	return c.Image + " (" + d + ")"
+}
+
+// table aligns columns two spaces apart.
 func table(b *strings.Builder) *tabwriter.Writer {
 	return tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+}
+
+// trimLines drops the padding tabwriter leaves after a row whose last
+// cells are empty.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // cell keeps a value on one table row: a newline would start a new row and
