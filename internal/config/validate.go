@@ -97,8 +97,10 @@ func (k *Kubernetes) validate(c *Config) []error {
 	if !dns1123.MatchString(k.Namespace) || len(k.Namespace) > 63 {
 		add("namespace", "%q is not a valid namespace name", k.Namespace)
 	}
+	derived := map[string]string{"service": c.App, "preview-service": c.App + "-preview"}
 	for input, v := range map[string]string{"service": k.Service, "preview-service": k.PreviewService} {
-		if v != "" && (!dns1035.MatchString(v) || len(v) > 63) {
+		// A name derived from a bad app is reported once, under app.
+		if v != "" && v != derived[input] && (!dns1035.MatchString(v) || len(v) > 63) {
 			add(input, "%q is not a valid Service name: lower-case letters, digits and '-', starting with a letter, at most 63 characters", v)
 		}
 	}

@@ -19,13 +19,25 @@ func (switchStep) String() string { return "switch traffic" }
 
 func (sw switchStep) Skip(s *State) (string, bool) { return upToDate(s) }
 
+// conflictRetries bounds how often a switch that met a concurrent change
+// of the route is re-checked and tried again.
+const conflictRetries = 3
+
 func (sw switchStep) Run(ctx context.Context, s *State) error {
-	if !sw.r.opts.DryRun {
-		if err := sw.r.checkServable(ctx, s, s.Target); err != nil {
-			return err
+	var err error
+	for attempt := 1; attempt <= conflictRetries; attempt++ {
+		if !sw.r.opts.DryRun {
+			if err := sw.r.checkServable(ctx, s, s.Target); err != nil {
+				return err
+			}
 		}
+		err = sw.r.deps.Router.Set(ctx, router.All(s.Target))
+		if !errors.Is(err, router.ErrConflict) {
+			break
+		}
+		sw.r.deps.Reporter.Warning(fmt.Sprintf("the route changed while switching (attempt %d of %d); re-checking %s before trying again", attempt, conflictRetries, s.Target))
 	}
-	if err := sw.r.deps.Router.Set(ctx, router.All(s.Target)); err != nil {
+	if err != nil {
 		return err
 	}
 	if sw.r.opts.DryRun {

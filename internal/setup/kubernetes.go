@@ -1,0 +1,128 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
+	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
+	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
+	k8splatform "github.com/bluegreen-dev/bluegreen-action/internal/platform/kubernetes"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/service"
+)
+
+// kubernetes builds the Kubernetes platform and its router, lock and
+// history, after checking with reads only that the inputs fit the cluster.
+func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {
+	k := cfg.Kubernetes
+	rest, err := kube.RestConfig(k.Kubeconfig, rep.Mask)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	core, err := coreclient.NewForConfig(rest)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	apps, err := appsclient.NewForConfig(rest)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	coord, err := coordinationclient.NewForConfig(rest)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	disc, err := discoveryclient.NewForConfig(rest)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+
+	if _, err := core.Namespaces().Get(ctx, k.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		return config.Errorf("namespace", "namespace %q does not exist in the cluster at %s", k.Namespace, rest.Host)
+	} else if apierrors.IsForbidden(err) {
+		// Namespaced RBAC may not allow reading namespaces; the first
+		// namespaced read will tell.
+	} else if err != nil {
+		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", rest.Host, err)
+	}
+
+	var manifest *kube.Manifest
+	if k.Manifest != "" {
+		if manifest, err = kube.ReadManifest(k.Manifest); err != nil {
+			return config.Errorf("manifest", "%q: %v", k.Manifest, err)
+		}
+	}
+	if err := checkSource(ctx, cfg, apps, manifest); err != nil {
+		return err
+	}
+
+	dry := bool(cfg.DryRun)
+	deps.Platform = k8splatform.New(k8splatform.Config{
+		Apps: apps, Core: core, Namespace: k.Namespace, App: cfg.App, Manifest: manifest, Container: k.Container,
+	}, k8splatform.WithDryRun(dry))
+
+	svcCfg := service.Config{Core: core, Namespace: k.Namespace, App: cfg.App, Discovery: disc}
+	if manifest != nil {
+		svcCfg.Template = manifest.Service
+		svcCfg.Ports = k8splatform.ServicePorts(manifest, manifest.Deployment)
+	}
+	preview := svcCfg
+	preview.Name = k.PreviewService
+	preview.Discovery = nil
+	deps.Preview = service.New(preview, service.WithDryRun(dry))
+
+	switch cfg.Router {
+	case service.Type:
+		prod := svcCfg
+		prod.Name = k.Service
+		deps.Router = service.New(prod, service.WithDryRun(dry))
+	default:
+		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.Routers["kubernetes"])
+	}
+
+	deps.Locker, err = lease.New(lease.Config{Client: coord, Namespace: k.Namespace, Name: cfg.App + "-bluegreen-lock"})
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkSource makes sure a deploy has something to make the new color
+// from: the manifest, or an existing Deployment of the application to copy.
+// A first deploy without a manifest is an input error, found before any
+// write.
+func checkSource(ctx context.Context, cfg *config.Config, apps appsclient.AppsV1Interface, m *kube.Manifest) error {
+	if cfg.Command != "deploy" {
+		return nil
+	}
+	if m != nil {
+		if cfg.Kubernetes.Container != "" {
+			found := false
+			for _, c := range m.Deployment.Spec.Template.Spec.Containers {
+				found = found || c.Name == cfg.Kubernetes.Container
+			}
+			if !found {
+				return config.Errorf("container", "the manifest's Deployment has no container %q", cfg.Kubernetes.Container)
+			}
+		}
+		return nil
+	}
+	list, err := apps.Deployments(cfg.Kubernetes.Namespace).List(ctx, metav1.ListOptions{LabelSelector: kube.AppLabel + "=" + cfg.App})
+	if err != nil {
+		return fmt.Errorf("listing Deployments of %q: %w", cfg.App, err)
+	}
+	for _, d := range list.Items {
+		if _, ok := d.Labels[kube.ColorLabel]; ok {
+			return nil
+		}
+	}
+	return config.Errorf("manifest", "is required for the first deploy of %q: namespace %q has no Deployment %s-blue or %s-green to copy", cfg.App, cfg.Kubernetes.Namespace, cfg.App, cfg.App)
+}

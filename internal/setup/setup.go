@@ -1,0 +1,99 @@
+package setup
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
+)
+
+// Getenv reads the CI's own variables (run URL, commit); os.Getenv in
+// production.
+type Getenv func(string) string
+
+// Build returns the options and systems of a run of cfg. It masks every
+// credential it reads through rep before using it.
+func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv Getenv) (deploy.Options, deploy.Deps, error) {
+	opts := Options(cfg, getenv)
+	deps := deploy.Deps{
+		Reporter: rep,
+		Checker:  &verify.Checker{Client: &http.Client{Timeout: 10 * time.Second}},
+	}
+	var err error
+	switch cfg.Platform {
+	case "kubernetes":
+		err = kubernetes(ctx, cfg, rep, &deps)
+	default:
+		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
+	}
+	return opts, deps, err
+}
+
+// Options turns inputs into the run's tunables.
+func Options(cfg *config.Config, getenv Getenv) deploy.Options {
+	return deploy.Options{
+		App: cfg.App,
+		Release: platform.Release{
+			Image:      cfg.Image,
+			GitSHA:     firstOf(cfg.GitSHA, getenv("GITHUB_SHA"), getenv("CIRCLE_SHA1"), getenv("TRAVIS_COMMIT"), getenv("CI_COMMIT_SHA")),
+			RunURL:     firstOf(cfg.RunURL, RunURL(getenv)),
+			DeployedAt: time.Now().UTC(),
+		},
+		Owner:          Owner(getenv),
+		WaitTimeout:    cfg.WaitTimeout.D(),
+		VerifyURL:      cfg.VerifyURL,
+		VerifyTimeout:  cfg.VerifyTimeout.D(),
+		ProductionURL:  cfg.ProductionURL,
+		BakeTime:       cfg.BakeTime.D(),
+		ScaleDownAfter: cfg.ScaleDownAfter.D(),
+		LockTimeout:    cfg.LockTimeout.D(),
+		DryRun:         bool(cfg.DryRun),
+	}
+}
+
+// RunURL is the link to the CI run, where the CI tells it.
+func RunURL(getenv Getenv) string {
+	if s, r, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID"); s != "" && r != "" && id != "" {
+		u := s + "/" + r + "/actions/runs/" + id
+		if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" && a != "1" {
+			u += "/attempts/" + a
+		}
+		return u
+	}
+	return firstOf(getenv("CIRCLE_BUILD_URL"), getenv("TRAVIS_JOB_WEB_URL"), getenv("CI_JOB_URL"), getenv("BUILD_URL"))
+}
+
+// Owner names the run in the deploy lock, so that a refused run can say
+// who holds it: the CI run's URL, else host and process id.
+func Owner(getenv Getenv) string {
+	if u := RunURL(getenv); u != "" {
+		return u
+	}
+	host, _ := os.Hostname()
+	return host + " pid " + strconv.Itoa(os.Getpid())
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// inputErr wraps err as a bad input, unless it already is one.
+func inputErr(input string, err error) error {
+	if config.IsInputError(err) {
+		return err
+	}
+	return config.Errorf(input, "%v", err)
+}
+

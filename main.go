@@ -1,0 +1,163 @@
+// Command bluegreen deploys a new release of a service with zero downtime
+// by the blue/green method: it deploys the idle color, proves it ready,
+// switches traffic in one write, bakes, and keeps the old color warm for
+// an instant rollback. It runs as a GitHub Action (inputs as INPUT_*) and
+// as a plain container step in any other CI (inputs as BLUEGREEN_*).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report/github"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
+	"github.com/bluegreen-dev/bluegreen-action/internal/setup"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the run failed or was rolled back
+	exitInput  = 2 // a bad input: nothing was written anywhere
+)
+
+func main() {
+	// SIGTERM is what CI runners send on cancel: the run stops its steps,
+	// puts traffic back if it had moved, and reports each color's state.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(realMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `bluegreen: zero-downtime blue/green deploys from any CI
+
+Usage:
+  bluegreen [deploy|status|rollback|history]
+
+Inputs come from the environment: BLUEGREEN_<INPUT> (e.g. BLUEGREEN_APP,
+BLUEGREEN_WAIT_TIMEOUT) in any CI, or INPUT_<INPUT> as a GitHub Action. The
+command may also be given as BLUEGREEN_COMMAND. See action.yml or README.md
+for every input.
+
+Exit status: 0 success, 1 failed or rolled back, 2 bad input (nothing written).
+`
+
+func realMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case "-v", "-version", "--version", "version":
+			fmt.Fprintln(stdout, "bluegreen", version)
+			return exitOK
+		}
+	}
+	lookup := config.Lookuper(getenv)
+	resultFile, _ := lookup.Lookup("RESULT_FILE")
+	github := getenv("GITHUB_ACTIONS") == "true"
+	rep := newReporter(github, getenv, stdout, resultFile)
+
+	res := report.Result{Started: time.Now(), Outcome: report.Failed}
+	cfg, err := config.Load(ctx, config.Lookuper(getenv))
+	if err == nil {
+		if len(args) > 0 {
+			cfg.Command = strings.ToLower(args[0])
+		}
+		if len(args) > 1 {
+			err = fmt.Errorf("unexpected arguments %q; inputs come from the environment, see --help", args[1:])
+		} else {
+			err = cfg.Validate()
+		}
+	}
+	if cfg != nil {
+		res.Command, res.App, res.Platform, res.Router, res.DryRun = cfg.Command, cfg.App, cfg.Platform, cfg.Router, bool(cfg.DryRun)
+		res.Image = cfg.Image
+	}
+	var opts deploy.Options
+	var deps deploy.Deps
+	if err == nil {
+		opts, deps, err = setup.Build(ctx, cfg, rep, getenv)
+	}
+	if err != nil {
+		return fail(rep, github, stderr, res, err)
+	}
+
+	out, err := deploy.New(cfg.Command, opts, deps).Execute(ctx)
+	out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
+	if err != nil {
+		return fail(rep, github, stderr, out, err)
+	}
+	if ferr := rep.Finish(out); ferr != nil {
+		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// fail reports err once (an annotation on GitHub, stderr elsewhere) and
+// returns the exit status: 2 for a bad input, 1 otherwise.
+func fail(rep report.Reporter, github bool, stderr io.Writer, res report.Result, err error) int {
+	code := exitFailed
+	if config.IsInputError(err) {
+		code = exitInput
+	}
+	res.Error = err.Error()
+	res.Finished = time.Now()
+	if res.Outcome == "" || res.Outcome == report.Success {
+		res.Outcome = report.Failed
+	}
+	for _, line := range errorLines(err) {
+		if github {
+			rep.Error(line)
+		} else {
+			fmt.Fprintln(stderr, "bluegreen: "+line)
+		}
+	}
+	if ferr := rep.Finish(res); ferr != nil {
+		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
+	}
+	return code
+}
+
+// errorLines splits a joined error into one line per problem, so each
+// becomes its own annotation.
+func errorLines(err error) []string {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) && config.IsInputError(err) {
+		var lines []string
+		for _, e := range joined.Unwrap() {
+			lines = append(lines, e.Error())
+		}
+		return lines
+	}
+	return []string{err.Error()}
+}
+
+func newReporter(onGitHub bool, getenv func(string) string, stdout io.Writer, resultFile string) report.Reporter {
+	if onGitHub {
+		return github.New(github.WithWriter(stdout), github.WithGetenv(getenv))
+	}
+	return plain.New(stdout, plain.WithResultFile(resultFile))
+}
+
+// target names where the run deployed, for the report.
+func target(cfg *config.Config) string {
+	if cfg.Platform == "kubernetes" {
+		return "namespace " + cfg.Kubernetes.Namespace
+	}
+	return ""
+}
