@@ -5,7 +5,7 @@
 # scripts/build-image assembles the same final stage without a Docker daemon,
 # and scripts/check-image inspects it; keep the three in step.
 
-# ---- build --------------------------------------------------------------------
+# ---- build -----------------------------------------------------------------
 # The build stage runs on the builder's own platform and cross-compiles, so a
 # multi-platform release needs no emulation. BuildKit sets BUILDPLATFORM,
 # TARGETOS and TARGETARCH; left empty, Go builds for the host.
@@ -24,7 +24,7 @@ COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags="-s -w" -o /bluegreen .
 
-# ---- final --------------------------------------------------------------------
+# ---- final -----------------------------------------------------------------
 FROM scratch
 
 # Root CAs for the Kubernetes API, cloud APIs and registries over TLS.

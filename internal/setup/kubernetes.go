@@ -10,6 +10,7 @@ import (
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
@@ -23,11 +24,17 @@ import (
 // kubernetes builds the Kubernetes platform and its router, lock and
 // history, after checking with reads only that the inputs fit the cluster.
 func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {
-	k := cfg.Kubernetes
-	rest, err := kube.RestConfig(k.Kubeconfig, rep.Mask)
+	rc, err := kube.RestConfig(cfg.Kubernetes.Kubeconfig, rep.Mask)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
+	return Kubernetes(ctx, cfg, rc, deps)
+}
+
+// Kubernetes fills deps for platform kubernetes from a client
+// configuration (tests and EKS build it without a kubeconfig file).
+func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps *deploy.Deps) error {
+	k := cfg.Kubernetes
 	core, err := coreclient.NewForConfig(rest)
 	if err != nil {
 		return inputErr("kubeconfig", err)
