@@ -66,5 +66,8 @@ func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
 		return nil, fmt.Errorf("building client from kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "bluegreen"
+	// client-go's default of 5 requests a second would pace a deploy's
+	// reads, not the API server; one run makes a few dozen calls.
+	cfg.QPS, cfg.Burst = 50, 100
 	return cfg, nil
 }

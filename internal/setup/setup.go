@@ -24,7 +24,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	opts := Options(cfg, getenv)
 	deps := deploy.Deps{
 		Reporter: rep,
-		Checker:  &verify.Checker{Client: &http.Client{Timeout: 10 * time.Second}},
+		Checker:  Checker(),
 	}
 	var err error
 	switch cfg.Platform {
@@ -34,6 +34,11 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
 	return opts, deps, err
+}
+
+// Checker is the HTTP checker of verify-url and production-url.
+func Checker() *verify.Checker {
+	return &verify.Checker{Client: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // Options turns inputs into the run's tunables.
