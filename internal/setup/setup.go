@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -47,6 +49,7 @@ func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 		App: cfg.App,
 		Release: platform.Release{
 			Image:      cfg.Image,
+			Digest:     digestOf(cfg.Image),
 			GitSHA:     firstOf(cfg.GitSHA, getenv("GITHUB_SHA"), getenv("CIRCLE_SHA1"), getenv("TRAVIS_COMMIT"), getenv("CI_COMMIT_SHA")),
 			RunURL:     firstOf(cfg.RunURL, RunURL(getenv)),
 			DeployedAt: time.Now().UTC(),
@@ -85,6 +88,14 @@ func Owner(getenv Getenv) string {
 	return host + " pid " + strconv.Itoa(os.Getpid())
 }
 
+// digestOf returns the digest of an image given by digest, "" for a tag.
+func digestOf(image string) string {
+	if d, err := name.NewDigest(image); err == nil {
+		return d.DigestStr()
+	}
+	return ""
+}
+
 func firstOf(vs ...string) string {
 	for _, v := range vs {
 		if v != "" {
@@ -101,4 +112,3 @@ func inputErr(input string, err error) error {
 	}
 	return config.Errorf(input, "%v", err)
 }
-
