@@ -26,12 +26,16 @@ type Config struct {
 	// platform (service on kubernetes).
 	Router string `env:"ROUTER"`
 
-	VerifyURL      string   `env:"VERIFY_URL"`
-	VerifyTimeout  Duration `env:"VERIFY_TIMEOUT, default=2m"`
-	ProductionURL  string   `env:"PRODUCTION_URL"`
-	BakeTime       Duration `env:"BAKE_TIME, default=0s"`
-	ScaleDownAfter Duration `env:"SCALE_DOWN_AFTER"`
-	LockTimeout    Duration `env:"LOCK_TIMEOUT, default=0s"`
+	VerifyURL     string   `env:"VERIFY_URL"`
+	VerifyTimeout Duration `env:"VERIFY_TIMEOUT, default=2m"`
+	ProductionURL string   `env:"PRODUCTION_URL"`
+	BakeTime      Duration `env:"BAKE_TIME, default=0s"`
+	// TrafficSteps moves traffic in steps (percent to the new color, e.g.
+	// 10,50,100) on routers that can split; empty moves it all at once.
+	TrafficSteps     List     `env:"TRAFFIC_STEPS"`
+	TrafficStepPause Duration `env:"TRAFFIC_STEP_PAUSE, default=1m"`
+	ScaleDownAfter   Duration `env:"SCALE_DOWN_AFTER"`
+	LockTimeout      Duration `env:"LOCK_TIMEOUT, default=0s"`
 
 	Kubernetes Kubernetes
 }

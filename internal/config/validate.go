@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -22,6 +24,31 @@ var (
 		"kubernetes": {"service", "gateway"},
 	}
 )
+
+// SplitRouters are the routers that can send part of the traffic to each
+// color.
+var SplitRouters = []string{"gateway", "alb", "route53"}
+
+// Percentages returns traffic-steps as percentages of traffic for the new
+// color: whole numbers from 1 to 100, rising, ending with 100 (added when
+// missing, since a deploy ends with all traffic on the new color).
+func (c *Config) Percentages() ([]int, error) {
+	var out []int
+	for _, s := range c.TrafficSteps {
+		p, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+		if err != nil || p < 1 || p > 100 {
+			return nil, Errorf("traffic-steps", "%q is not a percentage from 1 to 100, e.g. 10,50,100", s)
+		}
+		if len(out) > 0 && p <= out[len(out)-1] {
+			return nil, Errorf("traffic-steps", "%q must be rising, e.g. 10,50,100", strings.Join(c.TrafficSteps, ","))
+		}
+		out = append(out, p)
+	}
+	if len(out) > 0 && out[len(out)-1] != 100 {
+		out = append(out, 100)
+	}
+	return out, nil
+}
 
 // maxAppLen keeps "<app>-preview", the longest name derived from app, within
 // the 63 characters of a Kubernetes Service name.
@@ -76,6 +103,11 @@ func (c *Config) Validate() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			add(input, "%q is not an http or https URL, e.g. https://shop-preview.example.com/healthz", u)
 		}
+	}
+	if _, err := c.Percentages(); err != nil {
+		errs = append(errs, err)
+	} else if len(c.TrafficSteps) > 0 && !slices.Contains(SplitRouters, c.Router) {
+		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need one of %q", c.Router, SplitRouters)
 	}
 	if c.Platform == "kubernetes" {
 		errs = append(errs, c.Kubernetes.validate(c)...)

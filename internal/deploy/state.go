@@ -20,11 +20,16 @@ type Options struct {
 	// Owner identifies the run in the lock: a CI run URL, or host and pid.
 	Owner string
 
-	WaitTimeout    time.Duration
-	VerifyURL      string
-	VerifyTimeout  time.Duration
-	ProductionURL  string
-	BakeTime       time.Duration
+	WaitTimeout   time.Duration
+	VerifyURL     string
+	VerifyTimeout time.Duration
+	ProductionURL string
+	BakeTime      time.Duration
+	// TrafficSteps are the percentages of traffic the new color gets in
+	// turn, ending with 100; empty switches all at once. Between steps
+	// the new color is watched for StepPause, as during the bake.
+	TrafficSteps   []int
+	StepPause      time.Duration
 	ScaleDownAfter time.Duration
 	LockTimeout    time.Duration
 	DryRun         bool

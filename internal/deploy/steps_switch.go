@@ -24,6 +24,34 @@ func (sw switchStep) Skip(s *State) (string, bool) { return upToDate(s) }
 const conflictRetries = 3
 
 func (sw switchStep) Run(ctx context.Context, s *State) error {
+	steps := sw.r.opts.TrafficSteps
+	if len(steps) == 0 || s.Live == color.None || sw.r.opts.DryRun {
+		steps = []int{100}
+	}
+	for i, pct := range steps {
+		w := router.Weights{s.Target: pct, s.Target.Other(): 100 - pct}
+		if err := sw.set(ctx, s, w); err != nil {
+			return err
+		}
+		if sw.r.opts.DryRun {
+			s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
+			return nil
+		}
+		s.Switched = true
+		if i < len(steps)-1 {
+			sw.r.deps.Reporter.Info(fmt.Sprintf("%d%% of traffic on %s; watching it for %s", pct, s.Target, sw.r.opts.StepPause))
+			if err := sw.r.watch(ctx, s, sw.r.opts.StepPause, "traffic step"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// set applies w after checking, right before the write, that the target
+// can serve. A concurrent change of the route makes the write fail; the
+// check and the write are then tried again, a few times.
+func (sw switchStep) set(ctx context.Context, s *State, w router.Weights) error {
 	var err error
 	for attempt := 1; attempt <= conflictRetries; attempt++ {
 		if !sw.r.opts.DryRun {
@@ -31,26 +59,21 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 				return err
 			}
 		}
-		err = sw.r.deps.Router.Set(ctx, router.All(s.Target))
+		err = sw.r.deps.Router.Set(ctx, w)
 		if !errors.Is(err, router.ErrConflict) {
-			break
+			return err
 		}
 		sw.r.deps.Reporter.Warning(fmt.Sprintf("the route changed while switching (attempt %d of %d); re-checking %s before trying again", attempt, conflictRetries, s.Target))
 	}
-	if err != nil {
-		return err
-	}
-	if sw.r.opts.DryRun {
-		s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
-		return nil
-	}
-	s.Switched = true
-	return nil
+	return err
 }
 
 func (sw switchStep) Detail(s *State) string {
 	if sw.r.opts.DryRun {
 		return fmt.Sprintf("would switch %s -> %s (server-side dry run accepted)", s.Live, s.Target)
+	}
+	if steps := sw.r.opts.TrafficSteps; len(steps) > 1 && s.Live != color.None {
+		return fmt.Sprintf("%s -> %s in steps %v%%", s.Live, s.Target, steps)
 	}
 	return fmt.Sprintf("%s -> %s", s.Live, s.Target)
 }
@@ -128,38 +151,43 @@ func (c confirmStep) Run(ctx context.Context, s *State) error {
 	return nil
 }
 
-// bake watches the target color for bake-time: every replica must stay
-// ready, no container may restart, and the production URL, when given,
-// must keep answering 2xx (three failures in a row fail the bake, so one
-// dropped connection does not).
+// bake watches the target color for bake-time.
 func (c confirmStep) bake(ctx context.Context, s *State) error {
 	if c.r.opts.BakeTime <= 0 {
 		return nil
 	}
-	poll := c.r.opts.Poll
+	c.r.deps.Reporter.Info(fmt.Sprintf("baking %s for %s", s.Target, c.r.opts.BakeTime))
+	return c.r.watch(ctx, s, c.r.opts.BakeTime, "bake")
+}
+
+// watch checks the target color until d has passed: every replica must
+// stay ready, no container may restart, and the production URL, when
+// given, must keep answering 2xx (three failures in a row fail, so one
+// dropped connection does not).
+func (r *Run) watch(ctx context.Context, s *State, d time.Duration, what string) error {
+	poll := r.opts.Poll
 	if poll == 0 {
 		poll = 2 * time.Second
 	}
 	base := s.Colors[s.Target].Restarts
-	deadline := time.Now().Add(c.r.opts.BakeTime)
+	deadline := time.Now().Add(d)
 	failures := 0
-	c.r.deps.Reporter.Info(fmt.Sprintf("baking %s for %s", s.Target, c.r.opts.BakeTime))
 	for {
-		st, err := c.r.deps.Platform.Describe(ctx, s.Target)
+		st, err := r.deps.Platform.Describe(ctx, s.Target)
 		if err != nil {
 			return err
 		}
 		if !st.Healthy || st.Ready < st.Desired {
-			return fmt.Errorf("bake: %s lost readiness (%d/%d ready)", s.Target, st.Ready, st.Desired)
+			return fmt.Errorf("%s: %s lost readiness (%d/%d ready)", what, s.Target, st.Ready, st.Desired)
 		}
 		if st.Restarts > base {
-			return fmt.Errorf("bake: %s containers restarted %d times", s.Target, st.Restarts-base)
+			return fmt.Errorf("%s: %s containers restarted %d times", what, s.Target, st.Restarts-base)
 		}
-		if u := c.r.opts.ProductionURL; u != "" {
-			if err := c.r.deps.Checker.Once(ctx, u); err != nil {
+		if u := r.opts.ProductionURL; u != "" {
+			if err := r.deps.Checker.Once(ctx, u); err != nil {
 				failures++
 				if failures >= 3 {
-					return fmt.Errorf("bake: %w", err)
+					return fmt.Errorf("%s: %w", what, err)
 				}
 			} else {
 				failures = 0
@@ -169,7 +197,7 @@ func (c confirmStep) bake(ctx context.Context, s *State) error {
 		if left <= 0 {
 			return nil
 		}
-		c.r.deps.Reporter.Progress(fmt.Sprintf("baking %s: %d/%d ready, %s left", s.Target, st.Ready, st.Desired, left.Round(time.Second)))
+		r.deps.Reporter.Progress(fmt.Sprintf("%s of %s: %d/%d ready, %s left", what, s.Target, st.Ready, st.Desired, left.Round(time.Second)))
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)

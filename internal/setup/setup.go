@@ -45,6 +45,7 @@ func Checker() *verify.Checker {
 
 // Options turns inputs into the run's tunables.
 func Options(cfg *config.Config, getenv Getenv) deploy.Options {
+	steps, _ := cfg.Percentages() // validated already
 	return deploy.Options{
 		App: cfg.App,
 		Release: platform.Release{
@@ -60,6 +61,8 @@ func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 		VerifyTimeout:  cfg.VerifyTimeout.D(),
 		ProductionURL:  cfg.ProductionURL,
 		BakeTime:       cfg.BakeTime.D(),
+		TrafficSteps:   steps,
+		StepPause:      cfg.TrafficStepPause.D(),
 		ScaleDownAfter: cfg.ScaleDownAfter.D(),
 		LockTimeout:    cfg.LockTimeout.D(),
 		DryRun:         bool(cfg.DryRun),
