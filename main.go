@@ -71,14 +71,15 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	github := getenv("GITHUB_ACTIONS") == "true"
 	rep := newReporter(github, getenv, stdout, resultFile)
 
-	res := report.Result{Started: time.Now(), Outcome: report.Failed}
+	// Until the live system is read, which color serves is unknown.
+	res := report.Result{Started: time.Now(), Outcome: report.Failed, PreviousColor: "unknown", ActiveColor: "unknown"}
 	cfg, err := config.Load(ctx, config.Lookuper(getenv))
 	if err == nil {
 		if len(args) > 0 {
 			cfg.Command = strings.ToLower(args[0])
 		}
 		if len(args) > 1 {
-			err = fmt.Errorf("unexpected arguments %q; inputs come from the environment, see --help", args[1:])
+			err = config.Errorf("command", "unexpected arguments %q; inputs come from the environment, see --help", args[1:])
 		} else {
 			err = cfg.Validate()
 		}

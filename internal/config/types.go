@@ -25,11 +25,6 @@ func (d *Duration) EnvDecode(v string) error {
 		*d = 0
 		return nil
 	}
-	// A bare 0 is a common way to say "none".
-	if v == "0" {
-		*d = 0
-		return nil
-	}
 	p, err := time.ParseDuration(v)
 	if err != nil || p < 0 {
 		return &valueError{value: v, want: "a duration, e.g. 90s or 10m"}

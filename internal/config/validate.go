@@ -107,7 +107,13 @@ func (c *Config) Validate() error {
 	if _, err := c.Percentages(); err != nil {
 		errs = append(errs, err)
 	} else if len(c.TrafficSteps) > 0 && !slices.Contains(SplitRouters, c.Router) {
-		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need one of %q", c.Router, SplitRouters)
+		var can []string
+		for _, r := range Routers[c.Platform] {
+			if slices.Contains(SplitRouters, r) {
+				can = append(can, r)
+			}
+		}
+		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, can)
 	}
 	if c.Platform == "kubernetes" {
 		errs = append(errs, c.Kubernetes.validate(c)...)
