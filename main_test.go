@@ -114,12 +114,12 @@ func TestBadInputGitHub(t *testing.T) {
 			name: "several problems",
 			env: env{
 				"INPUT_APP":          "",
-				"INPUT_COMMAND":      "promote",
+				"INPUT_COMMAND":      "destroy",
 				"INPUT_WAIT-TIMEOUT": "",
 			},
 			errors: []string{
 				`::error::input "app": is required: the application's name, e.g. shop`,
-				`::error::input "command": unknown command "promote", valid commands are ["deploy" "status" "rollback" "history"]`,
+				`::error::input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote"]`,
 			},
 		},
 	}
@@ -159,13 +159,13 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{
 			name:   "unknown command",
-			args:   []string{"promote"},
-			stderr: `bluegreen: input "command": unknown command "promote", valid commands are ["deploy" "status" "rollback" "history"]` + "\n",
+			args:   []string{"destroy"},
+			stderr: `bluegreen: input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote"]` + "\n",
 		},
 		{
 			name:   "flag for an input",
 			args:   []string{"--app=shop"},
-			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "status" "rollback" "history"]` + "\n",
+			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "status" "rollback" "history" "promote"]` + "\n",
 		},
 		{
 			name:   "extra arguments",

@@ -37,7 +37,47 @@ type Config struct {
 	ScaleDownAfter   Duration `env:"SCALE_DOWN_AFTER"`
 	LockTimeout      Duration `env:"LOCK_TIMEOUT, default=0s"`
 
+	// Container names the container that runs image, in a pod or a task
+	// definition; empty means the first (essential) one.
+	Container string `env:"CONTAINER"`
+
 	Kubernetes Kubernetes
+	AWS        AWS
+	Promote    Promote
+}
+
+// AWS holds the inputs of platform ecs and routers alb, elb and route53,
+// and eks-cluster for platform kubernetes.
+type AWS struct {
+	Region string `env:"REGION"`
+
+	Cluster          string `env:"CLUSTER"`
+	TaskDefinition   string `env:"TASK_DEFINITION"`
+	TargetGroupBlue  string `env:"TARGET_GROUP_BLUE"`
+	TargetGroupGreen string `env:"TARGET_GROUP_GREEN"`
+
+	ListenerARN     string `env:"LISTENER_ARN"`
+	RuleARN         string `env:"RULE_ARN"`
+	TestListenerARN string `env:"TEST_LISTENER_ARN"`
+
+	LoadBalancerName string `env:"LOAD_BALANCER_NAME"`
+	ListenerPorts    List   `env:"LISTENER_PORTS, default=80,443"`
+
+	HostedZoneID string `env:"HOSTED_ZONE_ID"`
+	RecordName   string `env:"RECORD_NAME"`
+
+	EKSCluster string `env:"EKS_CLUSTER"`
+}
+
+// Promote holds the inputs of image promotion (command promote, or the
+// first step of a deploy when source-image is set).
+type Promote struct {
+	SourceImage      string `env:"SOURCE_IMAGE"`
+	ECRRepository    string `env:"ECR_REPOSITORY"`
+	Tags             List   `env:"TAGS"`
+	CreateRepository Bool   `env:"CREATE_REPOSITORY, default=false"`
+	ScanOnPush       Bool   `env:"SCAN_ON_PUSH, default=true"`
+	TagImmutability  Bool   `env:"TAG_IMMUTABILITY, default=false"`
 }
 
 // Kubernetes holds the inputs of platform kubernetes and routers service
@@ -46,7 +86,6 @@ type Kubernetes struct {
 	Namespace      string `env:"NAMESPACE, default=default"`
 	Kubeconfig     string `env:"KUBECONFIG"`
 	Manifest       string `env:"MANIFEST"`
-	Container      string `env:"CONTAINER"`
 	Service        string `env:"SERVICE"`
 	PreviewService string `env:"PREVIEW_SERVICE"`
 	Route          string `env:"ROUTE"`
@@ -75,8 +114,8 @@ func (c *Config) defaults() {
 	c.Command = strings.ToLower(strings.TrimSpace(c.Command))
 	c.Platform = strings.ToLower(strings.TrimSpace(c.Platform))
 	c.Router = strings.ToLower(strings.TrimSpace(c.Router))
-	if c.Router == "" && c.Platform == "kubernetes" {
-		c.Router = "service"
+	if c.Router == "" {
+		c.Router = map[string]string{"kubernetes": "service", "ecs": "alb"}[c.Platform]
 	}
 	k := &c.Kubernetes
 	if k.Service == "" && c.App != "" {

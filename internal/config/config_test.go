@@ -64,6 +64,8 @@ func TestLoadDefaults(t *testing.T) {
 			Service:        "shop",
 			PreviewService: "shop-preview",
 		},
+		AWS:     config.AWS{ListenerPorts: config.List{"80", "443"}},
+		Promote: config.Promote{ScanOnPush: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load() (-want +got):\n%s", diff)

@@ -17,11 +17,12 @@ import (
 
 // Choices of the inputs that take one of a fixed set of values.
 var (
-	Commands  = []string{"deploy", "status", "rollback", "history"}
-	Platforms = []string{"kubernetes"}
+	Commands  = []string{"deploy", "status", "rollback", "history", "promote"}
+	Platforms = []string{"kubernetes", "ecs"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
-		"kubernetes": {"service", "gateway"},
+		"kubernetes": {"service", "gateway", "elb", "route53"},
+		"ecs":        {"alb", "elb", "route53"},
 	}
 )
 
@@ -76,13 +77,14 @@ func (c *Config) Validate() error {
 	}
 
 	switch {
+	case c.App == "" && c.Command == "promote":
 	case c.App == "":
 		add("app", "is required: the application's name, e.g. shop")
 	case len(c.App) > maxAppLen || !dns1035.MatchString(c.App):
 		add("app", "%q is not a valid name: lower-case letters, digits and '-', starting with a letter, at most %d characters", c.App, maxAppLen)
 	}
 
-	if c.Command == "deploy" && c.Image == "" {
+	if c.Command == "deploy" && c.Image == "" && c.Promote.SourceImage == "" {
 		add("image", "is required to deploy: the image to run, e.g. ghcr.io/acme/shop:1.4.2 or ghcr.io/acme/shop@sha256:...")
 	}
 	if c.Image != "" {
@@ -118,6 +120,8 @@ func (c *Config) Validate() error {
 	if c.Platform == "kubernetes" {
 		errs = append(errs, c.Kubernetes.validate(c)...)
 	}
+	errs = append(errs, c.AWS.validate(c)...)
+	errs = append(errs, c.Promote.validate(c)...)
 	if c.ResultFile != "" {
 		if st, err := os.Stat(filepath.Dir(c.ResultFile)); err != nil || !st.IsDir() {
 			add("result-file", "the folder of %q does not exist", c.ResultFile)

@@ -33,7 +33,7 @@ var validationCases = []struct {
 	{name: "wait-timeout not a duration", env: validBase.with("INPUT_WAIT-TIMEOUT", "ten minutes")},
 	{name: "wait-timeout zero", env: validBase.with("BLUEGREEN_WAIT_TIMEOUT", "0")},
 	{name: "dry-run yes", env: validBase.with("INPUT_DRY-RUN", "yes")},
-	{name: "unknown command", env: validBase.with("INPUT_COMMAND", "promote")},
+	{name: "unknown command", env: validBase.with("INPUT_COMMAND", "destroy")},
 	{name: "unknown platform", env: validBase.with("INPUT_PLATFORM", "nomad")},
 	{name: "unknown router", env: validBase.with("INPUT_ROUTER", "alb")},
 	{name: "missing app", env: validBase.with("INPUT_APP", "")},
@@ -127,7 +127,7 @@ func TestValidationWaitTimeoutMessage(t *testing.T) {
 // its own *Error, sorted by input.
 func TestValidateReportsAll(t *testing.T) {
 	t.Parallel()
-	c := mustLoad(t, env{"INPUT_COMMAND": "promote", "INPUT_APP": "", "INPUT_ROUTER": "alb", "INPUT_NAMESPACE": "-"})
+	c := mustLoad(t, env{"INPUT_COMMAND": "destroy", "INPUT_APP": "", "INPUT_ROUTER": "alb", "INPUT_NAMESPACE": "-"})
 	err := c.Validate()
 	var got []string
 	for _, e := range leaves(err) {

@@ -1,0 +1,169 @@
+package config
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+)
+
+var (
+	elbName      = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+	hostedZoneID = regexp.MustCompile(`^(/hostedzone/)?Z[A-Z0-9]{1,31}$`)
+	ecsCluster   = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$|^arn:`)
+	// ecrName is ECR's documented repository-name pattern.
+	ecrName = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+	// ecrHost is the registry host of a private ECR repository.
+	ecrHost = regexp.MustCompile(`^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+	tagName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+func (a *AWS) validate(c *Config) []error {
+	var errs []error
+	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
+	arnOf := func(input, value, service string, prefixes ...string) {
+		if value == "" {
+			return
+		}
+		parsed, err := awsapi.ParseARN(input, value, service, prefixes...)
+		if err != nil {
+			add(input, "%s", strings.TrimPrefix(err.Error(), input+" "))
+			return
+		}
+		if a.Region != "" && parsed.Region != a.Region {
+			add(input, "%q is in region %q, but region is %q", value, parsed.Region, a.Region)
+		}
+	}
+	only := func(input, value string, ok bool, where string) {
+		if value != "" && !ok {
+			add(input, "is only used %s", where)
+		}
+	}
+
+	ecs := c.Platform == "ecs"
+	if ecs && c.Command != "promote" && a.Cluster == "" {
+		add("cluster", "is required with platform ecs: the ECS cluster of the services %s-blue and %s-green", c.App, c.App)
+	}
+	if a.Cluster != "" && !ecsCluster.MatchString(a.Cluster) {
+		add("cluster", "%q is not an ECS cluster name or ARN", a.Cluster)
+	}
+	only("cluster", a.Cluster, ecs, "with platform ecs")
+	only("task-definition", a.TaskDefinition, ecs, "with platform ecs")
+	if a.TaskDefinition != "" {
+		if st, err := os.Stat(a.TaskDefinition); err != nil || st.IsDir() {
+			add("task-definition", "%q is not a readable file", a.TaskDefinition)
+		}
+	}
+	arnOf("target-group-blue", a.TargetGroupBlue, "elasticloadbalancing", "targetgroup/")
+	arnOf("target-group-green", a.TargetGroupGreen, "elasticloadbalancing", "targetgroup/")
+	if a.TargetGroupBlue != "" && a.TargetGroupBlue == a.TargetGroupGreen {
+		add("target-group-green", "is the same target group as target-group-blue; each color needs its own")
+	}
+
+	alb := c.Router == "alb" && slices.Contains(Routers[c.Platform], "alb")
+	if alb && a.ListenerARN == "" {
+		add("listener-arn", "is required with router alb: the ARN of the production listener")
+	}
+	only("listener-arn", a.ListenerARN, alb, "with router alb")
+	only("rule-arn", a.RuleARN, alb, "with router alb")
+	only("test-listener-arn", a.TestListenerARN, alb, "with router alb")
+	arnOf("listener-arn", a.ListenerARN, "elasticloadbalancing", "listener/")
+	arnOf("rule-arn", a.RuleARN, "elasticloadbalancing", "listener-rule/")
+	arnOf("test-listener-arn", a.TestListenerARN, "elasticloadbalancing", "listener/")
+	if a.TestListenerARN != "" && a.TestListenerARN == a.ListenerARN {
+		add("test-listener-arn", "is the production listener; the test listener must be another one")
+	}
+
+	elb := c.Router == "elb"
+	if elb && a.LoadBalancerName == "" {
+		add("load-balancer-name", "is required with router elb: the name of the classic load balancer whose tags blue and green hold the colors' ports")
+	}
+	only("load-balancer-name", a.LoadBalancerName, elb, "with router elb")
+	if a.LoadBalancerName != "" && !elbName.MatchString(a.LoadBalancerName) {
+		add("load-balancer-name", "%q is not a load balancer name: up to 32 letters, digits and '-'", a.LoadBalancerName)
+	}
+	if _, err := a.Ports(); err != nil {
+		errs = append(errs, err)
+	}
+
+	r53 := c.Router == "route53"
+	if r53 && a.HostedZoneID == "" {
+		add("hosted-zone-id", "is required with router route53, e.g. Z0123456789ABCDEFGHIJ")
+	}
+	if r53 && a.RecordName == "" {
+		add("record-name", "is required with router route53: the name of the weighted records blue and green, e.g. shop.example.com")
+	}
+	only("hosted-zone-id", a.HostedZoneID, r53, "with router route53")
+	only("record-name", a.RecordName, r53, "with router route53")
+	if a.HostedZoneID != "" && !hostedZoneID.MatchString(a.HostedZoneID) {
+		add("hosted-zone-id", "%q is not a hosted zone ID, e.g. Z0123456789ABCDEFGHIJ", a.HostedZoneID)
+	}
+
+	only("eks-cluster", a.EKSCluster, c.Platform == "kubernetes", "with platform kubernetes")
+	if a.EKSCluster != "" && c.Kubernetes.Kubeconfig != "" {
+		add("eks-cluster", "and kubeconfig are both given; give one way to reach the cluster")
+	}
+	return errs
+}
+
+// Ports returns listener-ports as port numbers.
+func (a *AWS) Ports() ([]int32, error) {
+	var out []int32
+	for _, s := range a.ListenerPorts {
+		p, err := strconv.Atoi(s)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, Errorf("listener-ports", "%q is not a port number from 1 to 65535, e.g. 80,443", s)
+		}
+		out = append(out, int32(p))
+	}
+	return out, nil
+}
+
+func (p *Promote) validate(c *Config) []error {
+	var errs []error
+	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
+	if c.Command == "promote" {
+		if p.SourceImage == "" {
+			add("source-image", "is required to promote: the image to copy, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:...")
+		}
+		if p.ECRRepository == "" {
+			add("ecr-repository", "is required to promote: the repository to copy to, e.g. shop or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop")
+		}
+	}
+	if p.SourceImage != "" && p.ECRRepository == "" && c.Command == "deploy" {
+		add("ecr-repository", "is required with source-image: where the image is promoted to before it is deployed")
+	}
+	if p.SourceImage != "" {
+		if _, err := os.Stat(p.SourceImage); err != nil {
+			if _, err := name.ParseReference(p.SourceImage); err != nil {
+				add("source-image", "%q is neither an image reference, an OCI layout folder nor a docker save tarball", p.SourceImage)
+			}
+		}
+	}
+	if r := p.ECRRepository; r != "" {
+		host, repo, full := strings.Cut(r, "/")
+		if !full || !strings.Contains(host, ".") {
+			repo = r
+		} else if !ecrHost.MatchString(host) {
+			// Any registry is fine; ECR only adds authentication.
+			if _, err := name.NewRepository(r); err != nil {
+				add("ecr-repository", "%q is not a repository, e.g. shop or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", r)
+			}
+			repo = ""
+		}
+		if repo != "" && (len(repo) < 2 || len(repo) > 256 || !ecrName.MatchString(repo)) {
+			add("ecr-repository", "%q is not a valid ECR repository name: 2-256 lower-case letters, digits and . _ - separated by /", repo)
+		}
+	}
+	for _, t := range p.Tags {
+		if !tagName.MatchString(t) {
+			add("tags", "%q is not a valid image tag: letters, digits, _ . - up to 128 characters, not starting with . or -", t)
+		}
+	}
+	return errs
+}
