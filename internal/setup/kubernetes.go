@@ -73,7 +73,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 
 	dry := bool(cfg.DryRun)
 	deps.Platform = k8splatform.New(k8splatform.Config{
-		Apps: apps, Core: core, Namespace: k.Namespace, App: cfg.App, Manifest: manifest, Container: k.Container,
+		Apps: apps, Core: core, Namespace: k.Namespace, App: cfg.App, Manifest: manifest, Container: cfg.Container,
 	}, k8splatform.WithDryRun(dry))
 
 	svcCfg := service.Config{Core: core, Namespace: k.Namespace, App: cfg.App, Discovery: disc}
@@ -111,13 +111,13 @@ func checkSource(ctx context.Context, cfg *config.Config, apps appsclient.AppsV1
 		return nil
 	}
 	if m != nil {
-		if cfg.Kubernetes.Container != "" {
+		if cfg.Container != "" {
 			found := false
 			for _, c := range m.Deployment.Spec.Template.Spec.Containers {
-				found = found || c.Name == cfg.Kubernetes.Container
+				found = found || c.Name == cfg.Container
 			}
 			if !found {
-				return config.Errorf("container", "the manifest's Deployment has no container %q", cfg.Kubernetes.Container)
+				return config.Errorf("container", "the manifest's Deployment has no container %q", cfg.Container)
 			}
 		}
 		return nil
