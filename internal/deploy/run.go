@@ -29,6 +29,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 	switch r.command {
 	case "deploy":
 		return []pipeline.Step[*State]{
+			promoteStep{r}, // before the lock: copying can take minutes
 			lockStep{r},
 			readStep{r},
 			deployStep{r},
@@ -51,6 +52,8 @@ func (r *Run) steps() []pipeline.Step[*State] {
 		}
 	case "status":
 		return []pipeline.Step[*State]{readStep{r}}
+	case "promote":
+		return []pipeline.Step[*State]{promoteStep{r}}
 	case "history":
 		return []pipeline.Step[*State]{readStep{r}, historyStep{r}}
 	}
@@ -87,6 +90,17 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		if uerr := s.unlock(after); uerr != nil {
 			r.deps.Reporter.Warning(fmt.Sprintf("releasing the deploy lock: %v", uerr))
 		}
+	}
+	if r.command == "deploy" || r.command == "promote" {
+		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
+	}
+	if r.command == "promote" {
+		res.Outcome = report.Success
+		if err != nil {
+			res.Outcome, res.Error = report.Failed, err.Error()
+		}
+		res.Finished = time.Now()
+		return res, err
 	}
 	res.PreviousColor = s.Live.String()
 	res.Changed = s.Switched && !s.RolledBack

@@ -51,6 +51,9 @@ type Deps struct {
 	Locker   lock.Locker
 	History  history.Store
 	Checker  *verify.Checker
+	// Promoter, when set, copies the image before a deploy, or is the
+	// whole of command promote.
+	Promoter Promoter
 	Reporter report.Reporter
 }
 
