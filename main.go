@@ -88,17 +88,17 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 		res.Command, res.App, res.Platform, res.Router, res.DryRun = cfg.Command, cfg.App, cfg.Platform, cfg.Router, bool(cfg.DryRun)
 		res.Image = cfg.Image
 	}
-	var opts deploy.Options
-	var deps deploy.Deps
+	var built *setup.Built
 	if err == nil {
-		opts, deps, err = setup.Build(ctx, cfg, rep, getenv)
+		built, err = setup.Build(ctx, cfg, rep, getenv)
 	}
 	if err != nil {
 		return fail(rep, github, stderr, res, err)
 	}
 
-	out, err := deploy.New(cfg.Command, opts, deps).Execute(ctx)
+	out, err := deploy.New(cfg.Command, built.Options, built.Deps).Execute(ctx)
 	out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
+	out.AWSCalls = built.AWS.Count()
 	if err != nil {
 		return fail(rep, github, stderr, out, err)
 	}

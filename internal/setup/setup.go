@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -20,22 +21,39 @@ import (
 // production.
 type Getenv func(string) string
 
+// Built is what a run needs, as Build made it.
+type Built struct {
+	Options deploy.Options
+	Deps    deploy.Deps
+	// AWS counts the AWS API calls of the run, for the report.
+	AWS *awsapi.Counter
+}
+
 // Build returns the options and systems of a run of cfg. It masks every
 // credential it reads through rep before using it.
-func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv Getenv) (deploy.Options, deploy.Deps, error) {
-	opts := Options(cfg, getenv)
-	deps := deploy.Deps{
-		Reporter: rep,
-		Checker:  Checker(),
+func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv Getenv) (*Built, error) {
+	b := &Built{
+		Options: Options(cfg, getenv),
+		Deps:    deploy.Deps{Reporter: rep, Checker: Checker()},
+		AWS:     awsapi.NewCounter(),
 	}
-	var err error
+	p, err := newPromoter(cfg, rep, b.AWS, b.Options.Release.GitSHA)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		b.Deps.Promoter = p
+	}
+	if cfg.Command == "promote" {
+		return b, nil
+	}
 	switch cfg.Platform {
 	case "kubernetes":
-		err = kubernetes(ctx, cfg, rep, &deps)
+		err = kubernetes(ctx, cfg, rep, &b.Deps)
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
-	return opts, deps, err
+	return b, err
 }
 
 // Checker is the HTTP checker of verify-url and production-url.

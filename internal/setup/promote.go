@@ -1,0 +1,93 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/registry"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+)
+
+// promoter copies source-image to ecr-repository when a run asks for it.
+// The ECR login happens when the step runs, not at setup, so that a dry
+// run or a failed input check never calls AWS.
+type promoter struct {
+	cfg     config.Promote
+	region  string
+	tags    []string
+	rep     report.Reporter
+	counter *awsapi.Counter
+}
+
+// newPromoter returns the promoter of cfg, or nil when nothing is to be
+// promoted.
+func newPromoter(cfg *config.Config, rep report.Reporter, counter *awsapi.Counter, gitSHA string) (*promoter, error) {
+	p := cfg.Promote
+	if p.SourceImage == "" {
+		return nil, nil
+	}
+	if _, err := registry.ParseSource(p.SourceImage); err != nil {
+		return nil, config.Errorf("source-image", "%v", err)
+	}
+	tags := []string(p.Tags)
+	if len(tags) == 0 && gitSHA != "" {
+		tags = []string{gitSHA}
+	}
+	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter}, nil
+}
+
+// isECR reports whether the target is an ECR repository: a bare name (in
+// the credentials' account) or an ECR registry host.
+func isECR(repo string) bool {
+	host, _, found := strings.Cut(repo, "/")
+	return !found || !strings.ContainsAny(host, ".:") || strings.Contains(host, ".dkr.ecr.")
+}
+
+// Promote implements deploy.Promoter.
+func (p *promoter) Promote(ctx context.Context) (string, string, error) {
+	opts := []registry.Option{
+		registry.WithMask(p.rep.Mask),
+		registry.WithLog(p.rep.Info),
+		registry.WithProgress(func(pr registry.Progress) {
+			p.rep.Progress(fmt.Sprintf("copied %d of %d bytes", pr.Done, pr.Total))
+		}),
+	}
+	target := p.cfg.ECRRepository
+	if isECR(target) {
+		t, err := registry.ParseTarget(target, p.region, "")
+		if err != nil {
+			return "", "", config.Errorf("ecr-repository", "%v", err)
+		}
+		awsCfg, err := awsapi.LoadConfig(ctx, firstOf(p.region, t.Region), awsapi.WithCounter(p.counter))
+		if err != nil {
+			return "", "", fmt.Errorf("loading AWS configuration: %w", err)
+		}
+		client := ecr.NewFromConfig(awsCfg)
+		login, err := registry.ECRAuth(ctx, client, p.rep.Mask)
+		if err != nil {
+			return "", "", err
+		}
+		repo, err := registry.EnsureRepository(ctx, client, registry.RepositorySpec{
+			Name: t.Repository, RegistryID: t.Account,
+			Create: bool(p.cfg.CreateRepository), ScanOnPush: bool(p.cfg.ScanOnPush), Immutable: bool(p.cfg.TagImmutability),
+		})
+		if err != nil {
+			return "", "", err
+		}
+		host := firstOf(t.Host, login.Host)
+		opts = append(opts, registry.WithAuth(host, login.Auth))
+		target = host + "/" + repo.Name
+	}
+	res, err := registry.Promote(ctx, registry.Request{Source: p.cfg.SourceImage, Target: target, Tags: p.tags}, opts...)
+	if err != nil {
+		return "", "", err
+	}
+	p.rep.Info(fmt.Sprintf("promoted %s as %s: %d bytes uploaded, %d blobs mounted, %d already there",
+		res.Source, res.Image, res.BytesUploaded, res.BlobsMounted, res.BlobsExisting))
+	return res.Image, res.Digest, nil
+}
