@@ -47,10 +47,10 @@ type Deps struct {
 	Router   router.Router
 	// Preview, when set, is pointed at the idle color before verification
 	// so it can be tested before users see it.
-	Preview  router.Router
-	Locker   lock.Locker
-	History  history.Store
-	Checker  *verify.Checker
+	Preview router.Router
+	Locker  lock.Locker
+	History history.Store
+	Checker *verify.Checker
 	// Promoter, when set, copies the image before a deploy, or is the
 	// whole of command promote.
 	Promoter Promoter

@@ -27,7 +27,6 @@ type clusterAPI interface {
 
 var _ clusterAPI = (*eks.Client)(nil)
 
-
 // Tokens made here are valid for 15 minutes from signing; they are
 // replaced well before that.
 const (

@@ -137,32 +137,34 @@ func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) 
 // try makes one attempt at taking the Lease. It returns the Lease as
 // stored, a *lock.HeldError, or another error.
 func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, error) {
+	secs := int32(l.duration / time.Second)
+	// Read first: after the first run the Lease always exists (released
+	// Leases are kept), so a Create would nearly always fail.
 	for range maxRaces {
 		now := metav1.NewMicroTime(l.now())
-		secs := int32(l.duration / time.Second)
-		created, err := l.leases.Create(ctx, &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{
-				Name:      l.name,
-				Namespace: l.namespace,
-				Labels:    map[string]string{"app.kubernetes.io/managed-by": "bluegreen"},
-			},
-			Spec: coordinationv1.LeaseSpec{
-				HolderIdentity:       &owner,
-				LeaseDurationSeconds: &secs,
-				AcquireTime:          &now,
-				RenewTime:            &now,
-			},
-		}, metav1.CreateOptions{})
-		if err == nil {
-			return created, nil
-		}
-		if !apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("creating lease %q: %w", l.name, err)
-		}
-
 		cur, err := l.leases.Get(ctx, l.name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			continue // deleted since Create: try creating again
+			created, err := l.leases.Create(ctx, &coordinationv1.Lease{
+				ObjectMeta: metav1.ObjectMeta{
+					Name:      l.name,
+					Namespace: l.namespace,
+					Labels:    map[string]string{"app.kubernetes.io/managed-by": "bluegreen"},
+				},
+				Spec: coordinationv1.LeaseSpec{
+					HolderIdentity:       &owner,
+					LeaseDurationSeconds: &secs,
+					AcquireTime:          &now,
+					RenewTime:            &now,
+				},
+			}, metav1.CreateOptions{})
+			switch {
+			case err == nil:
+				return created, nil
+			case apierrors.IsAlreadyExists(err):
+				continue // another run created it first: look at it
+			default:
+				return nil, fmt.Errorf("creating lease %q: %w", l.name, err)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading lease %q: %w", l.name, err)
