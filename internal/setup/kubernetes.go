@@ -2,7 +2,12 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,9 +17,11 @@ import (
 	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
+	"github.com/bluegreen-dev/bluegreen-action/internal/kube/eks"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
 	k8splatform "github.com/bluegreen-dev/bluegreen-action/internal/platform/kubernetes"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -23,12 +30,40 @@ import (
 
 // kubernetes builds the Kubernetes platform and its router, lock and
 // history, after checking with reads only that the inputs fit the cluster.
-func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {
+func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, counter *awsapi.Counter) error {
+	if cfg.AWS.EKSCluster != "" {
+		rc, err := eksConfig(ctx, cfg, rep, counter)
+		if err != nil {
+			return err
+		}
+		return Kubernetes(ctx, cfg, rc, deps)
+	}
 	rc, err := kube.RestConfig(cfg.Kubernetes.Kubeconfig, rep.Mask)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
 	return Kubernetes(ctx, cfg, rc, deps)
+}
+
+// eksConfig reaches an EKS cluster with the run's AWS credentials.
+func eksConfig(ctx context.Context, cfg *config.Config, rep report.Reporter, counter *awsapi.Counter) (*rest.Config, error) {
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter))
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return nil, config.Errorf("region", "is required with eks-cluster (or set AWS_REGION)")
+	}
+	tokens := eks.NewTokenSource(cfg.AWS.EKSCluster, sts.NewFromConfig(awsCfg), rep.Mask)
+	rc, err := eks.RestConfig(ctx, awseks.NewFromConfig(awsCfg), tokens)
+	if err != nil {
+		var nf *ekstypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, config.Errorf("eks-cluster", "no EKS cluster %q in region %s", cfg.AWS.EKSCluster, awsCfg.Region)
+		}
+		return nil, err
+	}
+	return rc, nil
 }
 
 // Kubernetes fills deps for platform kubernetes from a client

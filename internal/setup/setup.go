@@ -49,7 +49,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	}
 	switch cfg.Platform {
 	case "kubernetes":
-		err = kubernetes(ctx, cfg, rep, &b.Deps)
+		err = kubernetes(ctx, cfg, rep, &b.Deps, b.AWS)
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
