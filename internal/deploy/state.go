@@ -79,4 +79,17 @@ type State struct {
 	unlock func(context.Context) error
 }
 
+// DryRunner is implemented by platforms and routers whose writes can be
+// checked by the target system without taking effect (a Kubernetes
+// server-side dry run). A dry run skips the writes of those that cannot.
+type DryRunner interface {
+	DryRun() bool
+}
+
+// canDryRun reports whether x's writes are server-side dry runs.
+func canDryRun(x any) bool {
+	d, ok := x.(DryRunner)
+	return ok && d.DryRun()
+}
+
 func (s *State) note(line string) { s.Notes = append(s.Notes, line) }

@@ -26,13 +26,13 @@ func (d deployStep) Skip(s *State) (string, bool) { return upToDate(s) }
 
 func (d deployStep) Run(ctx context.Context, s *State) error {
 	replicas := s.Colors[s.Live].Desired
-	if err := d.r.deps.Platform.Deploy(ctx, s.Target, d.r.opts.Release, replicas); err != nil {
-		return err
-	}
 	if d.r.opts.DryRun {
 		s.note(fmt.Sprintf("deploy %s to %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(replicas)))
+		if !canDryRun(d.r.deps.Platform) {
+			return nil
+		}
 	}
-	return nil
+	return d.r.deps.Platform.Deploy(ctx, s.Target, d.r.opts.Release, replicas)
 }
 
 func (d deployStep) Detail(s *State) string {
@@ -93,6 +93,9 @@ func (p previewStep) Skip(s *State) (string, bool) {
 func (p previewStep) Run(ctx context.Context, s *State) error {
 	if p.r.opts.DryRun {
 		s.note(fmt.Sprintf("point the preview route at %s", s.Target))
+		if !canDryRun(p.r.deps.Preview) {
+			return nil
+		}
 	}
 	return p.r.deps.Preview.Set(ctx, router.All(s.Target))
 }

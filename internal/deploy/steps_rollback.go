@@ -49,6 +49,9 @@ func (su scaleUpStep) Run(ctx context.Context, s *State) error {
 	}
 	if su.r.opts.DryRun {
 		s.note(fmt.Sprintf("scale %s to %d", s.Target, n))
+		if !canDryRun(su.r.deps.Platform) {
+			return nil
+		}
 	}
 	return su.r.deps.Platform.Scale(ctx, s.Target, n)
 }

@@ -30,14 +30,20 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 	}
 	for i, pct := range steps {
 		w := router.Weights{s.Target: pct, s.Target.Other(): 100 - pct}
+		if sw.r.opts.DryRun {
+			s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
+			if !canDryRun(sw.r.deps.Router) {
+				return nil
+			}
+			return sw.set(ctx, s, w)
+		}
 		if err := sw.set(ctx, s, w); err != nil {
 			return err
 		}
-		if sw.r.opts.DryRun {
-			s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
-			return nil
-		}
 		s.Switched = true
+		if wr, ok := sw.r.deps.Router.(interface{ Warning() string }); ok && wr.Warning() != "" {
+			sw.r.deps.Reporter.Warning(wr.Warning())
+		}
 		if i < len(steps)-1 {
 			sw.r.deps.Reporter.Info(fmt.Sprintf("%d%% of traffic on %s; watching it for %s", pct, s.Target, sw.r.opts.StepPause))
 			if err := sw.r.watch(ctx, s, sw.r.opts.StepPause, "traffic step"); err != nil {
@@ -69,8 +75,11 @@ func (sw switchStep) set(ctx context.Context, s *State, w router.Weights) error 
 }
 
 func (sw switchStep) Detail(s *State) string {
-	if sw.r.opts.DryRun {
+	if sw.r.opts.DryRun && canDryRun(sw.r.deps.Router) {
 		return fmt.Sprintf("would switch %s -> %s (server-side dry run accepted)", s.Live, s.Target)
+	}
+	if sw.r.opts.DryRun {
+		return fmt.Sprintf("would switch %s -> %s (this router has no server-side dry run; nothing sent)", s.Live, s.Target)
 	}
 	if steps := sw.r.opts.TrafficSteps; len(steps) > 1 && s.Live != color.None {
 		return fmt.Sprintf("%s -> %s in steps %v%%", s.Live, s.Target, steps)

@@ -51,6 +51,9 @@ func WithDryRun(on bool) Option { return func(p *Platform) { p.dryRun = on } }
 // WithProgressEvery sets how often Wait reports progress; default 5 s.
 func WithProgressEvery(d time.Duration) Option { return func(p *Platform) { p.progress = d } }
 
+// DryRun reports whether writes are server-side dry runs.
+func (p *Platform) DryRun() bool { return p.dryRun }
+
 // New returns the platform for cfg.
 func New(cfg Config, opts ...Option) *Platform {
 	p := &Platform{cfg: cfg, progress: 5 * time.Second}

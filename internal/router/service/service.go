@@ -53,6 +53,9 @@ type Option func(*Router)
 // WithDryRun makes writes server-side dry runs.
 func WithDryRun(on bool) Option { return func(r *Router) { r.dryRun = on } }
 
+// DryRun reports whether writes are server-side dry runs.
+func (r *Router) DryRun() bool { return r.dryRun }
+
 // New returns the router for cfg.
 func New(cfg Config, opts ...Option) *Router {
 	r := &Router{cfg: cfg}
