@@ -16,8 +16,11 @@ type lockStep struct{ r *Run }
 func (lockStep) String() string { return "lock" }
 
 func (l lockStep) Skip(*State) (string, bool) {
-	if l.r.opts.DryRun {
+	switch {
+	case l.r.opts.DryRun:
 		return "dry run: no lock taken", true
+	case l.r.deps.Locker == nil:
+		return "this platform has no deploy lock: do not run two deploys of this app at once", true
 	}
 	return "", false
 }

@@ -11,6 +11,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -20,11 +21,15 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history/configmap"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube/eks"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
 	k8splatform "github.com/bluegreen-dev/bluegreen-action/internal/platform/kubernetes"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/gateway"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/route53"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/service"
 )
 
@@ -36,13 +41,28 @@ func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, de
 		if err != nil {
 			return err
 		}
-		return Kubernetes(ctx, cfg, rc, deps)
+		return withAWSRouter(ctx, cfg, counter, deps, Kubernetes(ctx, cfg, rc, deps))
 	}
 	rc, err := kube.RestConfig(cfg.Kubernetes.Kubeconfig, rep.Mask)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
-	return Kubernetes(ctx, cfg, rc, deps)
+	return withAWSRouter(ctx, cfg, counter, deps, Kubernetes(ctx, cfg, rc, deps))
+}
+
+// withAWSRouter adds router elb or route53 in front of Kubernetes colors
+// (per-color NodePort Services behind a classic ELB, or DNS records).
+func withAWSRouter(ctx context.Context, cfg *config.Config, counter *awsapi.Counter, deps *deploy.Deps, err error) error {
+	if err != nil || deps.Router != nil {
+		return err
+	}
+	awsCfg, err := loadAWS(ctx, cfg, counter)
+	if err != nil {
+		return err
+	}
+	// Colors are reached through the router's own entry points: the
+	// preview Service is still pointed at the idle color for checks.
+	return awsRouter(ctx, cfg, awsCfg, nil, deps)
 }
 
 // eksConfig reaches an EKS cluster with the run's AWS credentials.
@@ -126,6 +146,21 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		prod := svcCfg
 		prod.Name = k.Service
 		deps.Router = service.New(prod, service.WithDryRun(dry))
+	case gateway.Type:
+		dyn, err := dynamic.NewForConfig(rest)
+		if err != nil {
+			return inputErr("kubeconfig", err)
+		}
+		r, err := gateway.New(gateway.Config{Client: dyn, Namespace: k.Namespace, Route: k.Route, App: cfg.App, ServicesClient: core}, gateway.WithDryRun(dry))
+		if err != nil {
+			return config.Errorf("route", "%v", err)
+		}
+		if _, err := r.Read(ctx); err != nil {
+			return config.Errorf("route", "%v", err)
+		}
+		deps.Router = r
+	case elb.Type, route53.Type:
+		// Built by the caller, which holds the AWS configuration.
 	default:
 		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.Routers["kubernetes"])
 	}
@@ -134,6 +169,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 	if err != nil {
 		return err
 	}
+	deps.History = configmap.New(core, k.Namespace, cfg.App, configmap.WithDryRun(dry))
 	return nil
 }
 

@@ -50,6 +50,8 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	switch cfg.Platform {
 	case "kubernetes":
 		err = kubernetes(ctx, cfg, rep, &b.Deps, b.AWS)
+	case "ecs":
+		err = ecsPlatform(ctx, cfg, rep, &b.Deps, b.AWS)
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}

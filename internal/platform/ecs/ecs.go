@@ -96,6 +96,9 @@ func WithPoll(d time.Duration) Option { return func(p *Platform) { p.poll = d } 
 // line; a change is reported at once. Default 15 s.
 func WithProgressEvery(d time.Duration) Option { return func(p *Platform) { p.progress = d } }
 
+// DryRun reports whether writes are validated and built but not sent.
+func (p *Platform) DryRun() bool { return p.dryRun }
+
 // New returns the platform for cfg.
 func New(cfg Config, opts ...Option) (*Platform, error) {
 	switch {

@@ -78,6 +78,9 @@ func WithReadBack(attempts int, poll time.Duration) Option {
 	}
 }
 
+// DryRun reports whether writes are validated and built but not sent.
+func (r *Router) DryRun() bool { return r.dryRun }
+
 // New returns the router for cfg.
 func New(cfg Config, opts ...Option) (*Router, error) {
 	if cfg.API == nil {

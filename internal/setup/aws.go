@@ -1,0 +1,155 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	awsroute53 "github.com/aws/aws-sdk-go-v2/service/route53"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/alb"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/route53"
+)
+
+// loadAWS loads the AWS configuration once per run, counting its calls.
+func loadAWS(ctx context.Context, cfg *config.Config, counter *awsapi.Counter) (aws.Config, error) {
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter))
+	if err != nil {
+		return aws.Config{}, config.Errorf("region", "loading the AWS configuration: %v", err)
+	}
+	return awsCfg, nil
+}
+
+// ecsPlatform builds platform ecs: the colors are services in cluster.
+func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, counter *awsapi.Counter) error {
+	awsCfg, err := loadAWS(ctx, cfg, counter)
+	if err != nil {
+		return err
+	}
+	api := awsecs.NewFromConfig(awsCfg)
+	elbv2 := elasticloadbalancingv2.NewFromConfig(awsCfg)
+	a := cfg.AWS
+	groups, err := targetGroups(ctx, api, cfg)
+	if err != nil {
+		return err
+	}
+	pc := ecs.Config{API: api, ELB: elbv2, Cluster: a.Cluster, App: cfg.App, Container: cfg.Container, TargetGroups: groups}
+	if a.TaskDefinition != "" {
+		data, err := os.ReadFile(a.TaskDefinition)
+		if err != nil {
+			return config.Errorf("task-definition", "%v", err)
+		}
+		if pc.TaskDefinition, err = ecs.ParseTaskDefinition(data, cfg.Container); err != nil {
+			return config.Errorf("task-definition", "%q: %v", a.TaskDefinition, err)
+		}
+	}
+	p, err := ecs.New(pc, ecs.WithDryRun(bool(cfg.DryRun)))
+	if err != nil {
+		return err
+	}
+	deps.Platform = p
+	return awsRouter(ctx, cfg, awsCfg, groups, deps)
+}
+
+// targetGroups returns each color's target group: from the inputs, else
+// from the load balancer block of the color's ECS service.
+func targetGroups(ctx context.Context, api *awsecs.Client, cfg *config.Config) (map[color.Color]string, error) {
+	groups := map[color.Color]string{color.Blue: cfg.AWS.TargetGroupBlue, color.Green: cfg.AWS.TargetGroupGreen}
+	if groups[color.Blue] != "" && groups[color.Green] != "" {
+		return groups, nil
+	}
+	names := []string{cfg.App + "-blue", cfg.App + "-green"}
+	out, err := api.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: &cfg.AWS.Cluster, Services: names})
+	if err != nil {
+		if awsapi.HasCode(err, "ClusterNotFoundException") {
+			return nil, config.Errorf("cluster", "no ECS cluster %q in this account and region", cfg.AWS.Cluster)
+		}
+		return nil, fmt.Errorf("describing ECS services %q: %w", names, err)
+	}
+	for _, s := range out.Services {
+		c := color.Blue
+		if aws.ToString(s.ServiceName) == names[1] {
+			c = color.Green
+		}
+		if groups[c] == "" && len(s.LoadBalancers) > 0 && aws.ToString(s.Status) != "INACTIVE" {
+			groups[c] = aws.ToString(s.LoadBalancers[0].TargetGroupArn)
+		}
+	}
+	if cfg.Router == "alb" {
+		for _, c := range color.All {
+			if groups[c] == "" {
+				return nil, config.Errorf("target-group-"+string(c), "is required: ECS service %s-%s does not exist yet or has no load balancer to read it from", cfg.App, c)
+			}
+		}
+	}
+	return groups, nil
+}
+
+// awsRouter builds routers alb, elb and route53, and reads the route
+// once so that a route that cannot work (ELB tags missing, a listener
+// forwarding to neither color) is reported as a bad input before any write.
+func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, groups map[color.Color]string, deps *deploy.Deps) error {
+	a := cfg.AWS
+	dry := bool(cfg.DryRun)
+	var input string
+	switch cfg.Router {
+	case alb.Type:
+		r, err := alb.New(alb.Config{
+			API: elasticloadbalancingv2.NewFromConfig(awsCfg), ListenerARN: a.ListenerARN, RuleARN: a.RuleARN,
+			TestListenerARN: a.TestListenerARN, TargetGroups: groups,
+		}, alb.WithDryRun(dry))
+		if err != nil {
+			return config.Errorf("listener-arn", "%v", err)
+		}
+		deps.Router, input = r, "listener-arn"
+		if p := r.Preview(); p != nil {
+			deps.Preview = p
+		}
+	case elb.Type:
+		ports, _ := a.Ports()
+		r, err := elb.New(elb.Config{API: elasticloadbalancing.NewFromConfig(awsCfg), LoadBalancerName: a.LoadBalancerName, ListenerPorts: ports},
+			elb.WithTimeout(cfg.WaitTimeout.D()))
+		if err != nil {
+			return config.Errorf("load-balancer-name", "%v", err)
+		}
+		deps.Router, input = r, "load-balancer-name"
+	case route53.Type:
+		r, err := route53.New(route53.Config{API: awsroute53.NewFromConfig(awsCfg), HostedZoneID: a.HostedZoneID, RecordName: a.RecordName},
+			route53.WithTimeout(cfg.WaitTimeout.D()))
+		if err != nil {
+			return config.Errorf("record-name", "%v", err)
+		}
+		deps.Router, input = r, "record-name"
+	default:
+		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.Routers[cfg.Platform])
+	}
+	if _, err := deps.Router.Read(ctx); err != nil {
+		var tagErr *elb.TagError
+		if errors.As(err, &tagErr) || awsapi.HasCode(err, "LoadBalancerNotFound", "ListenerNotFound", "RuleNotFound", "NoSuchHostedZone", "TargetGroupNotFound") || !isTransient(err) {
+			return config.Errorf(input, "%v", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// isTransient reports whether err is a passing AWS fault (throttling, a
+// 5xx, the network) rather than a route that cannot work.
+func isTransient(err error) bool {
+	return awsapi.IsThrottle(err) || errors.Is(err, context.DeadlineExceeded) || awsapi.HasCode(err, "InternalError", "ServiceUnavailable", "InternalFailure")
+}
+
+var _ router.Router = (*alb.Router)(nil)
