@@ -72,6 +72,13 @@ type run struct {
 // options inputs do not reach (poll intervals).
 func (g *ground) exec(ctx context.Context, inputs map[string]string, tweak func(*deploy.Options)) run {
 	g.t.Helper()
+	return g.execLog(ctx, &syncBuffer{}, inputs, tweak)
+}
+
+// execLog is exec writing the run's log to log, which the test may read
+// while the run goes on.
+func (g *ground) execLog(ctx context.Context, log *syncBuffer, inputs map[string]string, tweak func(*deploy.Options)) run {
+	g.t.Helper()
 	env := map[string]string{
 		"BLUEGREEN_APP":          "shop",
 		"BLUEGREEN_NAMESPACE":    g.ns,
@@ -88,7 +95,6 @@ func (g *ground) exec(ctx context.Context, inputs map[string]string, tweak func(
 	if err := cfg.Validate(); err != nil {
 		return run{err: err}
 	}
-	log := &syncBuffer{}
 	rep := plain.New(log, plain.WithProgressInterval(0))
 	opts := setup.Options(cfg, getenv)
 	opts.Grace = 10 * time.Second

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
+	"github.com/bluegreen-dev/bluegreen-action/internal/setup"
 )
 
 const (
@@ -140,21 +143,14 @@ func TestCancelWhileWaiting(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	apps, err := appsclient.NewForConfig(g.rc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan run, 1)
+	log := &syncBuffer{}
 	go func() {
-		done <- g.exec(ctx, map[string]string{"IMAGE": v2, "MANIFEST": "testdata/unschedulable.yaml", "WAIT_TIMEOUT": "5m"}, nil)
+		done <- g.execLog(ctx, log, map[string]string{"IMAGE": v2, "MANIFEST": "testdata/unschedulable.yaml", "WAIT_TIMEOUT": "5m"}, nil)
 	}()
-	// Cancel once the new color exists: the run is then waiting for it.
-	for {
-		d, err := apps.Deployments(g.ns).Get(ctx, "shop-green", metav1.GetOptions{})
-		if err == nil && d.Annotations["bluegreen.dev/image"] == v2 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Cancel once the run waits for the new color, as a CI cancel would.
+	for !strings.Contains(log.String(), "==> wait until ready") {
+		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	var r run
@@ -316,7 +312,6 @@ func TestBadInputsWriteNothing(t *testing.T) {
 		{"first deploy without manifest", map[string]string{"IMAGE": v1}, "manifest"},
 		{"manifest without Deployment", map[string]string{"IMAGE": v1, "MANIFEST": "testdata/no-deployment.yaml"}, "manifest"},
 		{"unknown container", map[string]string{"IMAGE": v1, "MANIFEST": "testdata/shop.yaml", "CONTAINER": "nope"}, "container"},
-		{"unreadable kubeconfig", map[string]string{"IMAGE": v1, "MANIFEST": "testdata/shop.yaml", "KUBECONFIG": "testdata/no-such-kubeconfig"}, "kubeconfig"},
 		{"invalid image", map[string]string{"IMAGE": "Not An Image", "MANIFEST": "testdata/shop.yaml"}, "image"},
 		{"unknown router", map[string]string{"IMAGE": v1, "ROUTER": "haproxy"}, "router"},
 	}
@@ -327,6 +322,19 @@ func TestBadInputsWriteNothing(t *testing.T) {
 			continue
 		}
 		contains(t, r.err.Error(), `input "`+tc.input+`"`)
+	}
+	// The kubeconfig is read by setup.Build, which the harness bypasses.
+	for _, kc := range []string{"testdata/no-such-kubeconfig", "apiVersion: v1\nclusters: [not, a, map]"} {
+		env := map[string]string{"BLUEGREEN_APP": "shop", "BLUEGREEN_IMAGE": v1, "BLUEGREEN_KUBECONFIG": kc}
+		getenv := func(k string) string { return env[k] }
+		cfg, err := config.Load(t.Context(), config.Lookuper(getenv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = setup.Build(t.Context(), cfg, plain.New(io.Discard), getenv)
+		if !config.IsInputError(err) || !strings.Contains(err.Error(), `input "kubeconfig"`) {
+			t.Errorf("kubeconfig %q: error %v, want an input error naming kubeconfig", kc, err)
+		}
 	}
 	apps, err := appsclient.NewForConfig(g.rc)
 	if err != nil {

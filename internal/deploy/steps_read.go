@@ -70,6 +70,7 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 	if rs.r.command == "deploy" && s.Live != color.None && !s.Previous.Split() &&
 		live.Healthy && live.Release.Image == rs.r.opts.Release.Image {
 		s.UpToDate = true
+		s.Target = s.Live // nothing moves: the run confirms the live color
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func TestRunCancelled(t *testing.T) {
 }
 
 // TestRunCancelledBetweenSteps cancels while no step runs: the next step
-// does not start and the error names it.
+// does not start, is reported cancelled, and the error names it.
 func TestRunCancelledBetweenSteps(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancelCause(t.Context())
@@ -94,7 +94,7 @@ func TestRunCancelledBetweenSteps(t *testing.T) {
 	}
 	want := []pipeline.Result{
 		{Name: "deploy", Status: pipeline.StatusReverted},
-		{Name: "switch", Status: pipeline.StatusNotRun},
+		{Name: "switch", Status: pipeline.StatusCancelled, Detail: "cancelled before it started"},
 	}
 	if diff := cmp.Diff(want, results, ignoreDuration); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
@@ -120,7 +120,7 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		t.Errorf("events = %q, want none", got)
 	}
 	want := []pipeline.Result{
-		{Name: "a", Status: pipeline.StatusNotRun},
+		{Name: "a", Status: pipeline.StatusCancelled, Detail: "cancelled before it started"},
 		{Name: "b", Status: pipeline.StatusNotRun},
 	}
 	if diff := cmp.Diff(want, results, ignoreDuration); diff != "" {

@@ -45,6 +45,10 @@ func (r *Runner[S]) Run(ctx context.Context, steps []Step[S], s S) ([]Result, er
 	var revertible []int
 	for i, st := range steps {
 		if err := ctx.Err(); err != nil {
+			// Cancelled between two steps: the step that would have run
+			// next is the one the cancellation stopped.
+			results[i].Status, results[i].Detail = StatusCancelled, "cancelled before it started"
+			r.finished(results[i])
 			return results, r.fail(ctx, steps, s, results, revertible, &StepError{Step: st.String(), Err: context.Cause(ctx)})
 		}
 		if sk, ok := st.(Skipper[S]); ok {
