@@ -52,6 +52,7 @@ type cluster struct {
 	name     string
 	services map[string]*service
 	tasks    []*task
+	tags     []types.Tag
 }
 
 type taskDef struct {

@@ -1,0 +1,28 @@
+// Package taskdef reads an ECS application's deploy history from the
+// revisions of its task definition family, so that ECS itself is the
+// record and any CI job that may describe task definitions can read it.
+//
+// Every deploy registers a revision carrying the release in its tags
+// (bluegreen:image, bluegreen:digest, bluegreen:git-sha, bluegreen:run-url,
+// bluegreen:deployed-at, bluegreen:color; see package platform/ecs). The
+// history adds what only the end of a run knows, as more tags on that
+// revision: bluegreen:result for the deploy's outcome, and for a rollback
+// to the revision bluegreen:rolled-back-at, bluegreen:rollback-result and
+// bluegreen:rollback-run-url. A rollback has tags of its own so that it
+// does not overwrite the result of the deploy that registered the
+// revision.
+//
+// List reads the newest history.Limit revisions of the family (ACTIVE ones:
+// ECS lists no others by default), one DescribeTaskDefinition each, and
+// turns each revision with bluegreen's tags into a "deploy" entry at its
+// deployed-at time, plus a "rollback" entry at its rolled-back-at time
+// when it has one, newest first. Revisions registered by other tools have
+// no such tags: they use up their place among the revisions read but yield
+// no entry, so List costs a bounded number of calls however the family is
+// used. A revision records only its latest rollback.
+//
+// Append finds the newest revision of the entry's color that runs the
+// entry's image (and digest, and for a deploy the same CI run, when both
+// sides know them) and tags it. A deploy that failed before registering a
+// revision has nothing to tag: Append returns ErrNoRevision.
+package taskdef

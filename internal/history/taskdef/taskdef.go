@@ -1,0 +1,331 @@
+package taskdef
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/history"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
+)
+
+// API is the part of the ECS client the history uses.
+type API interface {
+	ListTaskDefinitions(context.Context, *awsecs.ListTaskDefinitionsInput, ...func(*awsecs.Options)) (*awsecs.ListTaskDefinitionsOutput, error)
+	DescribeTaskDefinition(context.Context, *awsecs.DescribeTaskDefinitionInput, ...func(*awsecs.Options)) (*awsecs.DescribeTaskDefinitionOutput, error)
+	TagResource(context.Context, *awsecs.TagResourceInput, ...func(*awsecs.Options)) (*awsecs.TagResourceOutput, error)
+}
+
+var (
+	_ API           = (*awsecs.Client)(nil)
+	_ history.Store = (*Store)(nil)
+)
+
+// Tags Append writes on a revision. The release tags come from package
+// platform/ecs.
+const (
+	ResultTag         = "bluegreen:result"
+	RolledBackAtTag   = "bluegreen:rolled-back-at"
+	RollbackResultTag = "bluegreen:rollback-result"
+	RollbackRunURLTag = "bluegreen:rollback-run-url"
+)
+
+// Commands are the entry commands the history records.
+var Commands = []string{"deploy", "rollback"}
+
+// ErrNoRevision is returned by Append when no recent revision runs the
+// entry's release: the run registered none (it failed before), or the
+// revision is older than the newest history.Limit.
+var ErrNoRevision = errors.New("no task definition revision runs that release")
+
+// describers bounds the DescribeTaskDefinition calls List makes at once:
+// enough to read 50 revisions in a few round trips, few enough to stay
+// clear of ECS's request rate limits.
+const describers = 4
+
+// Option tunes a Store.
+type Option func(*Store)
+
+// WithDryRun makes Append find the revision but tag nothing when on.
+func WithDryRun(on bool) Option { return func(s *Store) { s.dryRun = on } }
+
+// Store reads and extends one application's history in the revisions of
+// its task definition family.
+type Store struct {
+	api    API
+	family string
+	dryRun bool
+}
+
+var familyRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+
+// New returns the Store for the task definition family the application's
+// revisions are registered in.
+func New(api API, family string, opts ...Option) (*Store, error) {
+	switch {
+	case api == nil:
+		return nil, errors.New("task definition history: no ECS client")
+	case !familyRE.MatchString(family):
+		return nil, fmt.Errorf("task definition history: family %q is not a task definition family name (1-255 letters, digits, _ and -)", family)
+	}
+	s := &Store{api: api, family: family}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s, nil
+}
+
+// Family returns the family of a task definition given by ARN
+// (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>) or
+// as family:revision.
+func Family(ref string) string {
+	if i := strings.LastIndex(ref, ":task-definition/"); i >= 0 {
+		ref = ref[i+len(":task-definition/"):]
+	}
+	family, _, _ := strings.Cut(ref, ":")
+	return family
+}
+
+// revision is one task definition revision as the history reads it.
+type revision struct {
+	arn        string
+	registered time.Time
+	tags       map[string]string
+}
+
+// List returns the entries recorded in the newest history.Limit revisions,
+// newest first. A family with no revisions is an empty history.
+func (s *Store) List(ctx context.Context) ([]history.Entry, error) {
+	arns, err := s.arns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	revs, err := s.describeAll(ctx, arns)
+	if err != nil {
+		return nil, err
+	}
+	var out []history.Entry
+	for _, r := range revs {
+		out = append(out, entries(r)...)
+	}
+	slices.SortStableFunc(out, func(a, b history.Entry) int { return b.Time.Compare(a.Time) })
+	if len(out) > history.Limit {
+		out = out[:history.Limit]
+	}
+	return out, nil
+}
+
+// Append records e on the revision that runs its release.
+func (s *Store) Append(ctx context.Context, e history.Entry) error {
+	result := tagValue(e.Result)
+	if result == "" {
+		result = "unknown"
+	}
+	var tags []types.Tag
+	switch e.Command {
+	case "deploy":
+		tags = tagList(ResultTag, result)
+	case "rollback":
+		tags = tagList(RolledBackAtTag, e.Time.UTC().Format(time.RFC3339), RollbackResultTag, result)
+		if e.RunURL != "" {
+			tags = append(tags, tagList(RollbackRunURLTag, tagValue(e.RunURL))...)
+		}
+	default:
+		return fmt.Errorf("recording a %q run in task definition family %q: valid commands are %q", e.Command, s.family, Commands)
+	}
+	if e.Color == "" || e.Image == "" {
+		return fmt.Errorf("recording a %q run in task definition family %q: the entry names no color or no image", e.Command, s.family)
+	}
+	rev, err := s.find(ctx, e)
+	if err != nil {
+		return fmt.Errorf("recording the %s of %q to %s in task definition family %q: %w", e.Command, e.Image, e.Color, s.family, err)
+	}
+	if s.dryRun {
+		return nil
+	}
+	if _, err := s.api.TagResource(ctx, &awsecs.TagResourceInput{ResourceArn: aws.String(rev.arn), Tags: tags}); err != nil {
+		return fmt.Errorf("tagging task definition %q: %w", rev.arn, err)
+	}
+	return nil
+}
+
+// find returns the newest revision that runs e's release, reading the
+// revisions newest first and stopping at the first match.
+func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
+	arns, err := s.arns(ctx)
+	if err != nil {
+		return revision{}, err
+	}
+	for _, arn := range arns {
+		r, err := s.describe(ctx, arn)
+		if err != nil {
+			return revision{}, err
+		}
+		if matches(r.tags, e) {
+			return r, nil
+		}
+	}
+	return revision{}, fmt.Errorf("%w among the newest %d", ErrNoRevision, len(arns))
+}
+
+// matches reports whether a revision's tags record e's release. Digest
+// and, for a deploy, the run URL must agree when both sides have one: a
+// redeploy of an image must not be mistaken for an earlier deploy of it.
+func matches(tags map[string]string, e history.Entry) bool {
+	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == tagValue(v) }
+	return tags[ecs.ColorTag] == e.Color && tags[ecs.ImageTag] == tagValue(e.Image) &&
+		agree(ecs.DigestTag, e.Digest) && (e.Command != "deploy" || agree(ecs.RunURLTag, e.RunURL))
+}
+
+// arns lists the newest history.Limit revisions of the family, newest
+// first. ECS filters by the exact family; filtering again here keeps a
+// family named like the start of another one to itself whatever answers.
+func (s *Store) arns(ctx context.Context) ([]string, error) {
+	in := &awsecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(s.family), Sort: types.SortOrderDesc, MaxResults: aws.Int32(100)}
+	var out []string
+	pages := awsecs.NewListTaskDefinitionsPaginator(s.api, in)
+	for pages.HasMorePages() && len(out) < history.Limit {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the revisions of task definition family %q: %w", s.family, err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if Family(arn) == s.family && len(out) < history.Limit {
+				out = append(out, arn)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) describe(ctx context.Context, arn string) (revision, error) {
+	out, err := s.api.DescribeTaskDefinition(ctx, &awsecs.DescribeTaskDefinitionInput{
+		TaskDefinition: aws.String(arn), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+	})
+	if err != nil {
+		return revision{}, fmt.Errorf("describing task definition %q: %w", arn, err)
+	}
+	r := revision{arn: arn, tags: map[string]string{}}
+	if out.TaskDefinition != nil {
+		r.registered = aws.ToTime(out.TaskDefinition.RegisteredAt)
+	}
+	for _, t := range out.Tags {
+		r.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return r, nil
+}
+
+// describeAll describes the revisions a few at a time, in arns' order.
+func (s *Store) describeAll(ctx context.Context, arns []string) ([]revision, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	revs := make([]revision, len(arns))
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(describers, len(arns)) {
+		wg.Go(func() {
+			for i := range next {
+				r, err := s.describe(ctx, arns[i])
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					continue
+				}
+				revs[i] = r
+			}
+		})
+	}
+feed:
+	for i := range arns {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return revs, ctx.Err()
+}
+
+// entries turns a revision's tags into its history entries: none for a
+// revision bluegreen did not register, a deploy, and a rollback to it if
+// there was one.
+func entries(r revision) []history.Entry {
+	t := r.tags
+	if t[ecs.ImageTag] == "" && t[ecs.ColorTag] == "" {
+		return nil
+	}
+	deploy := history.Entry{
+		Time:    r.registered.UTC(),
+		Command: "deploy",
+		Color:   t[ecs.ColorTag],
+		Image:   t[ecs.ImageTag],
+		Digest:  t[ecs.DigestTag],
+		GitSHA:  t[ecs.GitSHATag],
+		RunURL:  t[ecs.RunURLTag],
+		Result:  orUnknown(t[ResultTag]),
+	}
+	if at, err := time.Parse(time.RFC3339, t[ecs.DeployedAtTag]); err == nil {
+		deploy.Time = at.UTC()
+	}
+	out := []history.Entry{deploy}
+	if at, err := time.Parse(time.RFC3339, t[RolledBackAtTag]); err == nil {
+		rollback := deploy
+		rollback.Command = "rollback"
+		rollback.Time = at.UTC()
+		rollback.RunURL = t[RollbackRunURLTag]
+		rollback.Result = orUnknown(t[RollbackResultTag])
+		out = append(out, rollback)
+	}
+	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func tagList(kv ...string) []types.Tag {
+	var out []types.Tag
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+	}
+	return out
+}
+
+// tagForbidden matches what ECS refuses in a tag value.
+var tagForbidden = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
+
+// tagValue makes v an acceptable ECS tag value as package platform/ecs
+// does when it tags a revision, so that values compare equal: at most
+// 256 characters of letters, digits, spaces and _.:/=+-@.
+func tagValue(v string) string {
+	v = tagForbidden.ReplaceAllString(v, "_")
+	if len(v) > 256 {
+		v = v[:256]
+	}
+	return v
+}
