@@ -16,6 +16,8 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -42,11 +44,11 @@ func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, d
 	api := awsecs.NewFromConfig(awsCfg)
 	elbv2 := elasticloadbalancingv2.NewFromConfig(awsCfg)
 	a := cfg.AWS
-	groups, err := targetGroups(ctx, api, cfg)
+	app, err := readECS(ctx, api, cfg)
 	if err != nil {
 		return err
 	}
-	pc := ecs.Config{API: api, ELB: elbv2, Cluster: a.Cluster, App: cfg.App, Container: cfg.Container, TargetGroups: groups}
+	pc := ecs.Config{API: api, ELB: elbv2, Cluster: a.Cluster, App: cfg.App, Container: cfg.Container, TargetGroups: app.groups}
 	if a.TaskDefinition != "" {
 		data, err := os.ReadFile(a.TaskDefinition)
 		if err != nil {
@@ -61,41 +63,65 @@ func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, d
 		return err
 	}
 	deps.Platform = p
-	return awsRouter(ctx, cfg, awsCfg, groups, deps)
+	if pc.TaskDefinition != nil {
+		app.family = aws.ToString(pc.TaskDefinition.Family)
+	}
+	if app.family != "" {
+		if deps.History, err = taskdef.New(api, app.family, taskdef.WithDryRun(bool(cfg.DryRun))); err != nil {
+			return config.Errorf("task-definition", "%v", err)
+		}
+	}
+	if app.clusterARN != "" {
+		if deps.Locker, err = ecstag.New(ecstag.Config{API: api, ClusterARN: app.clusterARN, App: cfg.App}, ecstag.WithWarning(rep.Warning)); err != nil {
+			return err
+		}
+	}
+	return awsRouter(ctx, cfg, awsCfg, app.groups, deps)
 }
 
-// targetGroups returns each color's target group: from the inputs, else
-// from the load balancer block of the color's ECS service.
-func targetGroups(ctx context.Context, api *awsecs.Client, cfg *config.Config) (map[color.Color]string, error) {
-	groups := map[color.Color]string{color.Blue: cfg.AWS.TargetGroupBlue, color.Green: cfg.AWS.TargetGroupGreen}
-	if groups[color.Blue] != "" && groups[color.Green] != "" {
-		return groups, nil
-	}
+// ecsApp is what setup reads of the app's ECS services before any write.
+type ecsApp struct {
+	groups     map[color.Color]string
+	clusterARN string
+	// family is the task definition family the colors run.
+	family string
+}
+
+// readECS returns each color's target group (from the inputs, else from
+// the load balancer block of the color's service), the cluster's ARN and
+// the task definition family.
+func readECS(ctx context.Context, api *awsecs.Client, cfg *config.Config) (ecsApp, error) {
+	app := ecsApp{groups: map[color.Color]string{color.Blue: cfg.AWS.TargetGroupBlue, color.Green: cfg.AWS.TargetGroupGreen}}
 	names := []string{cfg.App + "-blue", cfg.App + "-green"}
 	out, err := api.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: &cfg.AWS.Cluster, Services: names})
 	if err != nil {
 		if awsapi.HasCode(err, "ClusterNotFoundException") {
-			return nil, config.Errorf("cluster", "no ECS cluster %q in this account and region", cfg.AWS.Cluster)
+			return app, config.Errorf("cluster", "no ECS cluster %q in this account and region", cfg.AWS.Cluster)
 		}
-		return nil, fmt.Errorf("describing ECS services %q: %w", names, err)
+		return app, fmt.Errorf("describing ECS services %q: %w", names, err)
 	}
 	for _, s := range out.Services {
+		if aws.ToString(s.Status) == "INACTIVE" {
+			continue
+		}
 		c := color.Blue
 		if aws.ToString(s.ServiceName) == names[1] {
 			c = color.Green
 		}
-		if groups[c] == "" && len(s.LoadBalancers) > 0 && aws.ToString(s.Status) != "INACTIVE" {
-			groups[c] = aws.ToString(s.LoadBalancers[0].TargetGroupArn)
+		if app.groups[c] == "" && len(s.LoadBalancers) > 0 {
+			app.groups[c] = aws.ToString(s.LoadBalancers[0].TargetGroupArn)
 		}
+		app.clusterARN = firstOf(app.clusterARN, aws.ToString(s.ClusterArn))
+		app.family = firstOf(app.family, taskdef.Family(aws.ToString(s.TaskDefinition)))
 	}
 	if cfg.Router == "alb" {
 		for _, c := range color.All {
-			if groups[c] == "" {
-				return nil, config.Errorf("target-group-"+string(c), "is required: ECS service %s-%s does not exist yet or has no load balancer to read it from", cfg.App, c)
+			if app.groups[c] == "" {
+				return app, config.Errorf("target-group-"+string(c), "is required: ECS service %s-%s does not exist yet or has no load balancer to read it from", cfg.App, c)
 			}
 		}
 	}
-	return groups, nil
+	return app, nil
 }
 
 // awsRouter builds routers alb, elb and route53, and reads the route
