@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -35,6 +38,10 @@ const (
 )
 
 func main() {
+	// client-go logs through klog to stderr: a watch ended by our own
+	// cancellation would show up as a warning in the CI log. What matters
+	// reaches the report through returned errors instead.
+	klog.SetLogger(logr.Discard())
 	// SIGTERM is what CI runners send on cancel: the run stops its steps,
 	// puts traffic back if it had moved, and reports each color's state.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
@@ -25,6 +27,7 @@ import (
 // of the same Deployment stamps the moment the API server says so; the
 // figure is Wait's return minus that stamp (ms-median).
 func BenchmarkReadinessDetection(b *testing.B) {
+	klog.SetLogger(logr.Discard()) // keep the benchmark's result line whole
 	rc := kubetest.Config(b)
 	ns := kubetest.Namespace(b, rc)
 	apps, err := appsclient.NewForConfig(rc)
