@@ -16,6 +16,8 @@ type Run struct {
 	command string
 	opts    Options
 	deps    Deps
+	// migrated lists the SQL migrations the run applied.
+	migrated []string
 }
 
 // New returns a run of command (deploy, rollback, status or history).
@@ -36,8 +38,10 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			waitStep{r},
 			previewStep{r},
 			verifyStep{r},
+			migrateStep{r, Before}, // expand: the old release must still work
 			switchStep{r},
-			confirmStep{r}, // commits: no revert past here
+			confirmStep{r},        // commits: no revert past here
+			migrateStep{r, After}, // contract: only once the old release is out
 			scaleDownStep{r},
 		}
 	case "rollback":

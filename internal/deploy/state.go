@@ -34,6 +34,13 @@ type Options struct {
 	LockTimeout    time.Duration
 	DryRun         bool
 
+	// MigrateBefore and MigrateAfter are commands run with the new image
+	// before the switch (expand) and after the bake (contract).
+	MigrateBefore, MigrateAfter []string
+	// RollbackOnMigrateFailure moves traffic back when the contract
+	// migration fails.
+	RollbackOnMigrateFailure bool
+
 	// Poll is the interval of the bake's health checks; zero means 2 s.
 	Poll time.Duration
 	// Grace bounds the reverts after a failure or cancellation; zero means
@@ -54,6 +61,10 @@ type Deps struct {
 	// Promoter, when set, copies the image before a deploy, or is the
 	// whole of command promote.
 	Promoter Promoter
+	// Migrator runs migrate-before and migrate-after; SQL applies the
+	// built-in migrations before the switch.
+	Migrator Migrator
+	SQL      SQLMigrator
 	Reporter report.Reporter
 }
 
