@@ -37,6 +37,14 @@ type Config struct {
 	ScaleDownAfter   Duration `env:"SCALE_DOWN_AFTER"`
 	LockTimeout      Duration `env:"LOCK_TIMEOUT, default=0s"`
 
+	// Migrations: commands run with the new image before the switch
+	// (expand) and after the bake (contract), and built-in SQL migrations.
+	MigrateBefore            Command `env:"MIGRATE_BEFORE"`
+	MigrateAfter             Command `env:"MIGRATE_AFTER"`
+	MigrationsDir            string  `env:"MIGRATIONS_DIR"`
+	DatabaseURL              string  `env:"DATABASE_URL"`
+	RollbackOnMigrateFailure Bool    `env:"ROLLBACK_ON_MIGRATE_FAILURE, default=false"`
+
 	// Container names the container that runs image, in a pod or a task
 	// definition; empty means the first (essential) one.
 	Container string `env:"CONTAINER"`

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -64,6 +65,58 @@ func (l *List) EnvDecode(v string) error {
 		if f = strings.TrimSpace(f); f != "" {
 			*l = append(*l, f)
 		}
+	}
+	return nil
+}
+
+// Command is an input holding a command to run: a JSON array of words
+// (["bin/migrate", "up"]) or words separated by spaces, where single or
+// double quotes keep spaces inside a word. No shell is involved: the
+// image has none.
+type Command []string
+
+// EnvDecode implements envconfig.Decoder.
+func (c *Command) EnvDecode(v string) error {
+	v = strings.TrimSpace(v)
+	*c = nil
+	if v == "" {
+		return nil
+	}
+	if strings.HasPrefix(v, "[") {
+		var words []string
+		if err := json.Unmarshal([]byte(v), &words); err != nil || len(words) == 0 {
+			return &valueError{value: v, want: `a command: a JSON array of strings like ["bin/migrate","up"], or words like bin/migrate up`}
+		}
+		*c = words
+		return nil
+	}
+	var word strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range v {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				*c = append(*c, word.String())
+				word.Reset()
+				inWord = false
+			}
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return &valueError{value: v, want: "a command with its quotes closed"}
+	}
+	if inWord {
+		*c = append(*c, word.String())
 	}
 	return nil
 }

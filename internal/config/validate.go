@@ -120,6 +120,7 @@ func (c *Config) Validate() error {
 	if c.Platform == "kubernetes" {
 		errs = append(errs, c.Kubernetes.validate(c)...)
 	}
+	errs = append(errs, c.validateMigrations()...)
 	errs = append(errs, c.AWS.validate(c)...)
 	errs = append(errs, c.Promote.validate(c)...)
 	if c.ResultFile != "" {
@@ -175,4 +176,31 @@ func sortErrors(errs []error) {
 		return fmt.Sprint(e)
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return key(errs[i]) < key(errs[j]) })
+}
+
+func (c *Config) validateMigrations() []error {
+	var errs []error
+	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
+	switch {
+	case c.MigrationsDir != "" && c.DatabaseURL == "":
+		add("database-url", "is required with migrations-dir: the PostgreSQL URL the migrations apply to")
+	case c.DatabaseURL != "" && c.MigrationsDir == "":
+		add("migrations-dir", "is required with database-url: the folder of SQL migration files")
+	}
+	if c.MigrationsDir != "" {
+		if st, err := os.Stat(c.MigrationsDir); err != nil || !st.IsDir() {
+			add("migrations-dir", "%q is not a folder", c.MigrationsDir)
+		}
+	}
+	if c.DatabaseURL != "" {
+		// Never echo the URL: it holds a password.
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			add("database-url", "is not a PostgreSQL URL, e.g. postgres://user:password@host:5432/db (the value is not shown: it may hold a password)")
+		}
+	}
+	if c.RollbackOnMigrateFailure && len(c.MigrateAfter) == 0 {
+		add("rollback-on-migrate-failure", "is only used with migrate-after")
+	}
+	return errs
 }

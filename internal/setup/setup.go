@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -32,6 +33,7 @@ type Built struct {
 // Build returns the options and systems of a run of cfg. It masks every
 // credential it reads through rep before using it.
 func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv Getenv) (*Built, error) {
+	maskURL(rep, cfg.DatabaseURL)
 	b := &Built{
 		Options: Options(cfg, getenv),
 		Deps:    deploy.Deps{Reporter: rep, Checker: Checker()},
@@ -56,6 +58,21 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
 	return b, err
+}
+
+// maskURL masks a URL that may hold a password, and the password alone,
+// since a driver's error may quote either.
+func maskURL(rep report.Reporter, raw string) {
+	if raw == "" {
+		return
+	}
+	rep.Mask(raw)
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			rep.Mask(p)
+			rep.Mask(url.QueryEscape(p))
+		}
+	}
 }
 
 // Checker is the HTTP checker of verify-url and production-url.
@@ -85,7 +102,11 @@ func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 		StepPause:      cfg.TrafficStepPause.D(),
 		ScaleDownAfter: cfg.ScaleDownAfter.D(),
 		LockTimeout:    cfg.LockTimeout.D(),
-		DryRun:         bool(cfg.DryRun),
+		MigrateBefore:  cfg.MigrateBefore,
+		MigrateAfter:   cfg.MigrateAfter,
+
+		RollbackOnMigrateFailure: bool(cfg.RollbackOnMigrateFailure),
+		DryRun:                   bool(cfg.DryRun),
 	}
 }
 
