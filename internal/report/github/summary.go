@@ -131,6 +131,9 @@ func where(r report.Result) string {
 	if r.Router != "" {
 		parts = append(parts, "**Router:** "+inline(r.Router))
 	}
+	if r.AWSCalls > 0 {
+		parts = append(parts, fmt.Sprintf("**AWS API calls:** %d", r.AWSCalls))
+	}
 	return strings.Join(parts, " · ")
 }
 

@@ -72,6 +72,7 @@ func sampleResults() map[string]report.Result {
 
 	rolledBack := base
 	rolledBack.Outcome, rolledBack.ActiveColor = report.RolledBack, "blue"
+	rolledBack.AWSCalls = 35
 	rolledBack.Error = "watch green: error rate 12.5% over the 5% threshold"
 	rolledBack.Colors = colors("blue", 100, "scaled to 0")
 	rolledBack.Colors[1].Ready = 0

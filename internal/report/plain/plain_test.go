@@ -124,6 +124,7 @@ func TestGolden(t *testing.T) {
 		{"rolled-back", func() report.Result {
 			r := sampleResult()
 			r.Outcome, r.Changed, r.ActiveColor = report.RolledBack, false, "blue"
+			r.AWSCalls = 35
 			r.Error = "watch green: error rate 12.5% over the 5% threshold"
 			r.Colors[0].Live, r.Colors[0].Weight, r.Colors[0].State = true, 100, "serving"
 			r.Colors[1].Live, r.Colors[1].Weight, r.Colors[1].Ready, r.Colors[1].State = false, 0, 0, "scaled to 0"

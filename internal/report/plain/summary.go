@@ -35,6 +35,9 @@ func summary(r report.Result) string {
 	}
 	fact("platform", strings.TrimSpace(where))
 	fact("router", r.Router)
+	if r.AWSCalls > 0 {
+		fact("aws calls", fmt.Sprint(r.AWSCalls))
+	}
 	fact("live", liveText(r))
 	if !r.Started.IsZero() && r.Finished.After(r.Started) {
 		fact("took", report.FormatDuration(r.Finished.Sub(r.Started)))
