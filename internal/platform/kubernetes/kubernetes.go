@@ -184,6 +184,17 @@ func (p *Platform) ensureColorService(ctx context.Context, c color.Color, d *app
 		return fmt.Errorf("reading Service %q: %w", name, err)
 	}
 	ports := ServicePorts(p.cfg.Manifest, d)
+	if p.cfg.Manifest == nil || p.cfg.Manifest.Service == nil {
+		// Both colors must expose the same ports: a router addresses
+		// them alike. The other color's Service is the model.
+		if other, err := svcs.Get(ctx, kube.Name(p.cfg.App, c.Other()), metav1.GetOptions{}); err == nil && len(other.Spec.Ports) > 0 {
+			ports = nil
+			for _, sp := range other.Spec.Ports {
+				sp.NodePort = 0 // a NodePort belongs to one Service only
+				ports = append(ports, sp)
+			}
+		}
+	}
 	if len(ports) == 0 {
 		return nil // nothing to expose; routers that need it will say so
 	}
