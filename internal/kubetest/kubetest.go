@@ -66,6 +66,18 @@ func Config(t testing.TB) *rest.Config {
 	return cfg
 }
 
+// KubeconfigPath returns the kubeconfig file of the test control plane,
+// for tests that run the binary. It skips or fails as Config does.
+func KubeconfigPath(t testing.TB) string {
+	t.Helper()
+	Config(t)
+	path, err := kubeconfigPath()
+	if err != nil {
+		t.Fatalf("kubetest: %v", err)
+	}
+	return path
+}
+
 // kubeconfigPath returns the kubeconfig to use, or "" when there is none.
 // An explicitly named file that does not exist is an error, not a reason to skip.
 func kubeconfigPath() (string, error) {
