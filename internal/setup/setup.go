@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/sqlmigrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
@@ -48,6 +50,16 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	}
 	if cfg.Command == "promote" {
 		return b, nil
+	}
+	if cfg.MigrationsDir != "" && cfg.Command == "deploy" {
+		m, err := sqlmigrate.New(sqlmigrate.Config{Dir: cfg.MigrationsDir, DatabaseURL: cfg.DatabaseURL}, sqlmigrate.WithMask(rep.Mask))
+		switch {
+		case errors.Is(err, sqlmigrate.ErrInvalidURL):
+			return nil, config.Errorf("database-url", "%v", err)
+		case err != nil:
+			return nil, config.Errorf("migrations-dir", "%v", err)
+		}
+		b.Deps.SQL = m
 	}
 	switch cfg.Platform {
 	case "kubernetes":
