@@ -102,6 +102,9 @@ func (g *ground) execLog(ctx context.Context, log *syncBuffer, inputs map[string
 		tweak(&opts)
 	}
 	deps := deploy.Deps{Reporter: rep, Checker: setup.Checker()}
+	if err := setup.SQLMigrations(cfg, rep, &deps); err != nil {
+		return run{err: err, log: log}
+	}
 	if err := setup.Kubernetes(ctx, cfg, g.rc, &deps); err != nil {
 		return run{err: err, log: log}
 	}

@@ -51,15 +51,8 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	if cfg.Command == "promote" {
 		return b, nil
 	}
-	if cfg.MigrationsDir != "" && cfg.Command == "deploy" {
-		m, err := sqlmigrate.New(sqlmigrate.Config{Dir: cfg.MigrationsDir, DatabaseURL: cfg.DatabaseURL}, sqlmigrate.WithMask(rep.Mask))
-		switch {
-		case errors.Is(err, sqlmigrate.ErrInvalidURL):
-			return nil, config.Errorf("database-url", "%v", err)
-		case err != nil:
-			return nil, config.Errorf("migrations-dir", "%v", err)
-		}
-		b.Deps.SQL = m
+	if err := SQLMigrations(cfg, rep, &b.Deps); err != nil {
+		return nil, err
 	}
 	switch cfg.Platform {
 	case "kubernetes":
@@ -70,6 +63,23 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
 	return b, err
+}
+
+// SQLMigrations adds the built-in SQL migrations of a deploy to deps.
+func SQLMigrations(cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {
+	if cfg.MigrationsDir == "" || cfg.Command != "deploy" {
+		return nil
+	}
+	maskURL(rep, cfg.DatabaseURL)
+	m, err := sqlmigrate.New(sqlmigrate.Config{Dir: cfg.MigrationsDir, DatabaseURL: cfg.DatabaseURL}, sqlmigrate.WithMask(rep.Mask))
+	switch {
+	case errors.Is(err, sqlmigrate.ErrInvalidURL):
+		return config.Errorf("database-url", "%v", err)
+	case err != nil:
+		return config.Errorf("migrations-dir", "%v", err)
+	}
+	deps.SQL = m
+	return nil
 }
 
 // maskURL masks a URL that may hold a password, and the password alone,
