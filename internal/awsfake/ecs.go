@@ -46,6 +46,8 @@ type ECS struct {
 
 	autoTick  int
 	describes int
+
+	run runTasks // tasks started by RunTask: see ecs_runtask.go
 }
 
 type cluster struct {

@@ -19,6 +19,7 @@ type task struct {
 	exitCode                                                *int32
 	groups                                                  []string // target groups it is registered in
 	created, stopped                                        time.Time
+	run                                                     *runTask // set when RunTask started it; see ecs_runtask.go
 }
 
 const (
@@ -51,6 +52,9 @@ func (c *cluster) task(ref string) *task {
 }
 
 func (t *task) view(clusterARN string) types.Task {
+	if t.run != nil {
+		return t.runView(clusterARN)
+	}
 	v := types.Task{
 		TaskArn: ptr(t.arn), ClusterArn: ptr(clusterARN), TaskDefinitionArn: ptr(t.taskDef),
 		Group: ptr("service:" + t.service), StartedBy: ptr(t.deployment),
@@ -115,6 +119,7 @@ func (f *ECS) tick() {
 			}
 		}
 	}
+	f.tickRunTasks()
 }
 
 func (f *ECS) event(s *service, format string, args ...any) {
