@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/kubejob"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pgtest"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
@@ -84,5 +87,46 @@ func TestSQLMigrationsGateTheSwitch(t *testing.T) {
 	g.exec(t.Context(), map[string]string{"IMAGE": "registry.example.com/shop:3.0.0", "MIGRATIONS_DIR": ok, "DATABASE_URL": db2.URL}, nil).mustSucceed(t)
 	if got := versions(t, db2.URL); len(got) != 3 {
 		t.Errorf("after a second deploy recorded versions %v, want still 3", got)
+	}
+}
+
+// TestMigrationJobsRunTheNewImage runs migrate-before and migrate-after as
+// Jobs made from the new color's pod template, around the switch.
+func TestMigrationJobsRunTheNewImage(t *testing.T) {
+	t.Parallel()
+	g := newGround(t)
+	g.first()
+	r := g.exec(t.Context(), map[string]string{
+		"IMAGE": v2, "MIGRATE_BEFORE": "bin/migrate expand", "MIGRATE_AFTER": `["bin/migrate", "contract"]`,
+	}, nil).mustSucceed(t)
+	for _, step := range []string{"migrate before", "migrate after"} {
+		if got := stepStatus(r.res, step); got != "ok" {
+			t.Errorf("step %q %s, want ok", step, got)
+		}
+	}
+	batch, err := batchclient.NewForConfig(g.rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := batch.Jobs(g.ns).List(t.Context(), metav1.ListOptions{LabelSelector: kubejob.MigrationLabel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := map[string]bool{}
+	for _, j := range jobs.Items {
+		c := j.Spec.Template.Spec.Containers[0]
+		if c.Image != v2 {
+			t.Errorf("job %s runs %q, want the new image %q", j.Name, c.Image, v2)
+		}
+		if _, ok := j.Spec.Template.Labels["bluegreen.dev/color"]; ok {
+			t.Errorf("job %s's pods carry the color label: Services would send them traffic", j.Name)
+		}
+		commands[strings.Join(c.Command, " ")] = true
+	}
+	if !commands["bin/migrate expand"] || !commands["bin/migrate contract"] {
+		t.Errorf("job commands %v, want both phases", commands)
+	}
+	if sel, _ := g.selector("shop"); sel != "green" {
+		t.Errorf("Service selects %q, want green", sel)
 	}
 }

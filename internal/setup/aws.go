@@ -18,6 +18,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/ecstask"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -69,6 +70,11 @@ func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, d
 	if app.family != "" {
 		if deps.History, err = taskdef.New(api, app.family, taskdef.WithDryRun(bool(cfg.DryRun))); err != nil {
 			return config.Errorf("task-definition", "%v", err)
+		}
+	}
+	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
+		if deps.Migrator, err = ecstask.New(ecstask.Config{API: api, Cluster: a.Cluster, App: cfg.App, Container: cfg.Container}); err != nil {
+			return err
 		}
 	}
 	if app.clusterARN != "" {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
+	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
@@ -25,6 +26,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube/eks"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/kubejob"
 	k8splatform "github.com/bluegreen-dev/bluegreen-action/internal/platform/kubernetes"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
@@ -170,6 +172,15 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		return err
 	}
 	deps.History = configmap.New(core, k.Namespace, cfg.App, configmap.WithDryRun(dry))
+	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
+		batch, err := batchclient.NewForConfig(rest)
+		if err != nil {
+			return inputErr("kubeconfig", err)
+		}
+		if deps.Migrator, err = kubejob.New(kubejob.Config{Batch: batch, Core: core, Apps: apps, Namespace: k.Namespace, App: cfg.App, Container: cfg.Container}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
