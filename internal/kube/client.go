@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,14 +22,21 @@ func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
 	var raw *clientcmdapi.Config
 	var err error
 	switch {
-	case strings.Contains(kubeconfig, "apiVersion:") || strings.Contains(kubeconfig, "clusters:"):
+	case strings.Contains(kubeconfig, "apiVersion:") || strings.Contains(kubeconfig, "clusters:") ||
+		strings.HasPrefix(strings.TrimSpace(kubeconfig), "{"): // JSON, as kubectl config view -o json prints it
 		raw, err = clientcmd.Load([]byte(kubeconfig))
 		if err != nil {
 			return nil, fmt.Errorf("parsing kubeconfig content: %w", err)
 		}
 	case kubeconfig != "":
 		if _, serr := os.Stat(kubeconfig); serr != nil {
-			return nil, fmt.Errorf("reading kubeconfig: %w", serr)
+			// The value may be content in a form not recognised above
+			// (base64, say), credentials included: never echo it.
+			var pe *fs.PathError
+			if errors.As(serr, &pe) {
+				serr = pe.Err
+			}
+			return nil, fmt.Errorf("reading kubeconfig: the value is neither a file nor kubeconfig content in YAML or JSON (base64 must be decoded first); it is not shown, as it may hold credentials: %w", serr)
 		}
 		raw, err = clientcmd.LoadFromFile(kubeconfig)
 		if err != nil {

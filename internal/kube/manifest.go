@@ -88,9 +88,13 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-// isComment reports whether a document holds only comments.
+// isComment reports whether a document holds only comments. The reader
+// leaves the "---" line that opens a document in it.
 func isComment(doc []byte) bool {
 	for _, line := range bytes.Split(doc, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("---")) {
+			continue
+		}
 		line = bytes.TrimSpace(line)
 		if len(line) > 0 && line[0] != '#' {
 			return false

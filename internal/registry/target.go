@@ -73,7 +73,7 @@ func ParseTarget(ecrRepository, region, accountID string) (Target, error) {
 
 	t := Target{Account: accountID, Region: region}
 	host, rest, found := strings.Cut(s, "/")
-	if !found && ecrHost.MatchString(s) {
+	if ecrHost.MatchString(strings.TrimSuffix(s, "/")) {
 		return Target{}, fmt.Errorf("ECR repository %q names a registry but no repository: add /<name>", s)
 	}
 	if found && (strings.ContainsAny(host, ".:") || host == "localhost") {
@@ -106,6 +106,9 @@ func ValidateRepositoryName(name string) error {
 	switch {
 	case len(name) < 2 || len(name) > 256:
 		return fmt.Errorf("invalid ECR repository name %q: must be 2 to 256 characters long, not %d", name, len(name))
+	case len(name) > 255:
+		// ECR takes 256, but an image reference's repository holds 255.
+		return fmt.Errorf("invalid ECR repository name %q: ECR allows 256 characters, but an image reference at most 255", name)
 	case !repositoryName.MatchString(name):
 		return fmt.Errorf("invalid ECR repository name %q: use lowercase letters and digits, "+
 			"separated by single '.', '_' or '-' and grouped by '/' (%s)", name, repositoryName.String())
