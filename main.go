@@ -104,7 +104,9 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	out, err := deploy.New(cfg.Command, built.Options, built.Deps).Execute(ctx)
-	out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
+	if cfg.Command != "promote" {
+		out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
+	}
 	out.AWSCalls = built.AWS.Count()
 	if err != nil {
 		return fail(rep, github, stderr, out, err)

@@ -156,8 +156,9 @@ func (p *Promote) validate(c *Config) []error {
 			}
 			repo = ""
 		}
-		if repo != "" && (len(repo) < 2 || len(repo) > 256 || !ecrName.MatchString(repo)) {
-			add("ecr-repository", "%q is not a valid ECR repository name: 2-256 lower-case letters, digits and . _ - separated by /", repo)
+		// ECR allows 256 characters, but image references stop at 255.
+		if repo != "" && (len(repo) < 2 || len(repo) > 255 || !ecrName.MatchString(repo)) {
+			add("ecr-repository", "%q is not a valid ECR repository name: 2-255 lower-case letters, digits and . _ - separated by /", repo)
 		}
 	}
 	for _, t := range p.Tags {

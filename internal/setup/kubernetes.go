@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -114,8 +115,10 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 	} else if apierrors.IsForbidden(err) {
 		// Namespaced RBAC may not allow reading namespaces; the first
 		// namespaced read will tell.
+	} else if apierrors.IsUnauthorized(err) {
+		return config.Errorf("kubeconfig", "the cluster at %s refused the credentials (401 Unauthorized): the token has expired or is wrong", hostOnly(rest.Host))
 	} else if err != nil {
-		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", rest.Host, err)
+		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", hostOnly(rest.Host), err)
 	}
 
 	var manifest *kube.Manifest
@@ -214,4 +217,15 @@ func checkSource(ctx context.Context, cfg *config.Config, apps appsclient.AppsV1
 		}
 	}
 	return config.Errorf("manifest", "is required for the first deploy of %q: namespace %q has no Deployment %s-blue or %s-green to copy", cfg.App, cfg.Kubernetes.Namespace, cfg.App, cfg.App)
+}
+
+// hostOnly drops any user and password from a server URL before it is
+// shown.
+func hostOnly(server string) string {
+	u, err := url.Parse(server)
+	if err != nil || u.User == nil {
+		return server
+	}
+	u.User = nil
+	return u.String()
 }
