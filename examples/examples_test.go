@@ -1,0 +1,146 @@
+// Package examples_test keeps the CI examples honest: every input they give
+// bluegreen, as `with:` in a workflow or as a BLUEGREEN_* variable anywhere
+// else, and every output a workflow reads, must exist in action.yml.
+package examples_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+const actionRef = "bluegreen-dev/bluegreen-action@"
+
+// action reads the inputs and outputs of ../action.yml.
+func action(t *testing.T) (inputs, outputs map[string]any) {
+	t.Helper()
+	var a struct {
+		Inputs  map[string]any `json:"inputs"`
+		Outputs map[string]any `json:"outputs"`
+	}
+	readYAML(t, filepath.Join("..", "action.yml"), &a)
+	if len(a.Inputs) == 0 || len(a.Outputs) == 0 {
+		t.Fatal("action.yml declares no inputs or no outputs")
+	}
+	return a.Inputs, a.Outputs
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", path, err)
+	}
+	if err := json.Unmarshal(j, v); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+}
+
+type workflow struct {
+	Jobs map[string]struct {
+		Steps []struct {
+			ID   string         `json:"id"`
+			Uses string         `json:"uses"`
+			With map[string]any `json:"with"`
+		} `json:"steps"`
+	} `json:"jobs"`
+}
+
+var stepOutput = regexp.MustCompile(`steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`)
+
+func TestWorkflowsUseDeclaredInputsAndOutputs(t *testing.T) {
+	t.Parallel()
+	inputs, outputs := action(t)
+	files, err := filepath.Glob(filepath.Join("github", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflow examples found (%v)", err)
+	}
+	for _, file := range files {
+		var wf workflow
+		readYAML(t, file, &wf)
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uses := 0
+		ours := map[string]bool{} // ids of bluegreen steps
+		for job, j := range wf.Jobs {
+			for i, s := range j.Steps {
+				if !strings.HasPrefix(s.Uses, actionRef) {
+					continue
+				}
+				uses++
+				if s.ID != "" {
+					ours[s.ID] = true
+				}
+				for name := range s.With {
+					if _, ok := inputs[name]; !ok {
+						t.Errorf("%s: job %s, step %d: input %q is not in action.yml", file, job, i+1, name)
+					}
+				}
+			}
+		}
+		if uses == 0 {
+			t.Errorf("%s: no step uses %s", file, actionRef)
+		}
+		for _, m := range stepOutput.FindAllStringSubmatch(string(raw), -1) {
+			if _, ok := outputs[m[2]]; ours[m[1]] && !ok {
+				t.Errorf("%s: output %q of step %q is not in action.yml", file, m[2], m[1])
+			}
+		}
+	}
+}
+
+var variable = regexp.MustCompile(`\bBLUEGREEN_([A-Z0-9_]+)`)
+
+func TestOtherCIsUseDeclaredInputs(t *testing.T) {
+	t.Parallel()
+	inputs, _ := action(t)
+	var checked []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch filepath.Ext(path) {
+		case ".yml", ".yaml", ".sh":
+		default:
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked = append(checked, path)
+		for _, m := range variable.FindAllStringSubmatch(string(data), -1) {
+			name := strings.ReplaceAll(strings.ToLower(m[1]), "_", "-")
+			if _, ok := inputs[name]; !ok {
+				t.Errorf("%s: %s is no input: action.yml has no %q", path, m[0], name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		filepath.Join("travis", ".travis.yml"),
+		filepath.Join("circleci", "config.yml"),
+		filepath.Join("gitlab", ".gitlab-ci.yml"),
+		filepath.Join("codedeploy", "scripts", "validate-service.sh"),
+	} {
+		if !slices.Contains(checked, want) {
+			t.Errorf("%s was not checked", want)
+		}
+	}
+}
