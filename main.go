@@ -16,11 +16,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/hook"
+	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/github"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
@@ -52,7 +56,7 @@ func main() {
 const usage = `bluegreen: zero-downtime blue/green deploys from any CI
 
 Usage:
-  bluegreen [deploy|status|rollback|history]
+  bluegreen [deploy|status|rollback|history|promote|verify]
 
 Inputs come from the environment: BLUEGREEN_<INPUT> (e.g. BLUEGREEN_APP,
 BLUEGREEN_WAIT_TIMEOUT) in any CI, or INPUT_<INPUT> as a GitHub Action. The
@@ -63,6 +67,11 @@ Exit status: 0 success, 1 failed or rolled back, 2 bad input (nothing written).
 `
 
 func realMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	// As a Lambda container image (a lifecycle hook of CodeDeploy or ECS),
+	// the runtime API hands us events instead of a CI running a command.
+	if hook.Detect(getenv) {
+		return lambdaMain(ctx, getenv, stdout, stderr)
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "-h", "-help", "--help", "help":
@@ -94,6 +103,9 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg != nil {
 		res.Command, res.App, res.Platform, res.Router, res.DryRun = cfg.Command, cfg.App, cfg.Platform, cfg.Router, bool(cfg.DryRun)
 		res.Image = cfg.Image
+	}
+	if err == nil && cfg.Command == "verify" {
+		return verifyMain(ctx, cfg, rep, github, stderr, res)
 	}
 	var built *setup.Built
 	if err == nil {
@@ -170,4 +182,76 @@ func target(cfg *config.Config) string {
 		return "namespace " + cfg.Kubernetes.Namespace
 	}
 	return ""
+}
+
+// verifyMain runs command verify: the HTTP checks of verify-url, retried
+// until they pass or verify-timeout, so that any CI or hook can gate on
+// them.
+func verifyMain(ctx context.Context, cfg *config.Config, rep report.Reporter, github bool, stderr io.Writer, res report.Result) int {
+	res.PreviousColor, res.ActiveColor, res.Platform, res.Router = "", "", "", ""
+	checks, err := setup.VerifyChecks(cfg, rep.Mask)
+	if err == nil {
+		rep.StepStarted("verify")
+		start := time.Now()
+		err = setup.Checker().RunAll(ctx, checks, rep.Progress)
+		step := pipeline.Result{Name: "verify", Status: pipeline.StatusOK, Duration: time.Since(start), Detail: checks[0].String() + " passed"}
+		if err != nil {
+			step.Status, step.Detail = pipeline.StatusFailed, err.Error()
+		}
+		rep.StepFinished(step)
+		res.Steps = []pipeline.Result{step}
+	}
+	if err != nil {
+		return fail(rep, github, stderr, res, err)
+	}
+	res.Outcome, res.Finished = report.Success, time.Now()
+	if ferr := rep.Finish(res); ferr != nil {
+		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// lambdaMain serves lifecycle hook events from the Lambda runtime API
+// until the function is shut down.
+func lambdaMain(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+	api := getenv(hook.RuntimeAPIEnv)
+	h, err := newHooks(ctx, getenv, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
+		if ierr := hook.InitError(ctx, api, err); ierr != nil {
+			fmt.Fprintf(stderr, "bluegreen: %v\n", ierr)
+		}
+		return exitInput
+	}
+	if err := hook.Serve(ctx, api, h); err != nil {
+		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// newHooks builds the hook handler from the same inputs as a CI run: the
+// checks of verify-url, and CodeDeploy to report to.
+func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*hook.Hooks, error) {
+	cfg, err := config.Load(ctx, config.Lookuper(getenv))
+	if err != nil {
+		return nil, err
+	}
+	checks, err := setup.VerifyChecks(cfg, func(string) {})
+	if err != nil {
+		return nil, err
+	}
+	if len(checks) == 0 {
+		return nil, config.Errorf("verify-url", "is required when running as a Lambda lifecycle hook")
+	}
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region)
+	if err != nil {
+		return nil, config.Errorf("region", "loading the AWS configuration: %v", err)
+	}
+	return hook.New(hook.Config{
+		Checks:     hook.VerifyAll(setup.Checker(), checks),
+		CodeDeploy: codedeploy.NewFromConfig(awsCfg),
+		Budget:     cfg.VerifyTimeout.D(),
+	}, hook.WithLog(log))
 }

@@ -119,7 +119,7 @@ func TestBadInputGitHub(t *testing.T) {
 			},
 			errors: []string{
 				`::error::input "app": is required: the application's name, e.g. shop`,
-				`::error::input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote"]`,
+				`::error::input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote" "verify"]`,
 			},
 		},
 	}
@@ -160,12 +160,12 @@ func TestBadArguments(t *testing.T) {
 		{
 			name:   "unknown command",
 			args:   []string{"destroy"},
-			stderr: `bluegreen: input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote"]` + "\n",
+			stderr: `bluegreen: input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote" "verify"]` + "\n",
 		},
 		{
 			name:   "flag for an input",
 			args:   []string{"--app=shop"},
-			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "status" "rollback" "history" "promote"]` + "\n",
+			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "status" "rollback" "history" "promote" "verify"]` + "\n",
 		},
 		{
 			name:   "extra arguments",

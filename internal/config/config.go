@@ -28,6 +28,9 @@ type Config struct {
 
 	VerifyURL     string   `env:"VERIFY_URL"`
 	VerifyTimeout Duration `env:"VERIFY_TIMEOUT, default=2m"`
+	VerifyStatus  string   `env:"VERIFY_STATUS"`
+	VerifyBody    string   `env:"VERIFY_BODY"`
+	VerifyHeaders string   `env:"VERIFY_HEADERS"`
 	ProductionURL string   `env:"PRODUCTION_URL"`
 	BakeTime      Duration `env:"BAKE_TIME, default=0s"`
 	// TrafficSteps moves traffic in steps (percent to the new color, e.g.

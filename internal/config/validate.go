@@ -13,11 +13,13 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
 )
 
 // Choices of the inputs that take one of a fixed set of values.
 var (
-	Commands  = []string{"deploy", "status", "rollback", "history", "promote"}
+	Commands  = []string{"deploy", "status", "rollback", "history", "promote", "verify"}
 	Platforms = []string{"kubernetes", "ecs"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
@@ -76,8 +78,10 @@ func (c *Config) Validate() error {
 		add("router", "unknown router %q for platform %s, valid routers are %q", c.Router, c.Platform, routers)
 	}
 
+	// promote and verify act on an image or a URL, not on an app.
+	standalone := c.Command == "promote" || c.Command == "verify"
 	switch {
-	case c.App == "" && c.Command == "promote":
+	case c.App == "" && standalone:
 	case c.App == "":
 		add("app", "is required: the application's name, e.g. shop")
 	case len(c.App) > maxAppLen || !dns1035.MatchString(c.App):
@@ -116,6 +120,22 @@ func (c *Config) Validate() error {
 			}
 		}
 		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, can)
+	}
+	if _, err := verify.ParseStatus(c.VerifyStatus); err != nil {
+		add("verify-status", "%v", err)
+	}
+	if _, err := verify.ParseBody(c.VerifyBody); err != nil {
+		add("verify-body", "%v", err)
+	}
+	if _, err := verify.ParseHeaders(c.VerifyHeaders); err != nil {
+		add("verify-headers", "%v", err)
+	}
+	if c.Command == "verify" {
+		if c.VerifyURL == "" {
+			add("verify-url", "is required by command verify: the URL to check, e.g. https://shop.example.com/healthz")
+		}
+		sortErrors(errs)
+		return errors.Join(errs...)
 	}
 	if c.Platform == "kubernetes" {
 		errs = append(errs, c.Kubernetes.validate(c)...)

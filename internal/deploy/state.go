@@ -20,8 +20,11 @@ type Options struct {
 	// Owner identifies the run in the lock: a CI run URL, or host and pid.
 	Owner string
 
-	WaitTimeout   time.Duration
-	VerifyURL     string
+	WaitTimeout time.Duration
+	VerifyURL   string
+	// VerifyChecks, when set, are the checks of VerifyURL with the
+	// statuses, body and headers asked for; otherwise any 2xx passes.
+	VerifyChecks  []verify.Check
 	VerifyTimeout time.Duration
 	ProductionURL string
 	BakeTime      time.Duration

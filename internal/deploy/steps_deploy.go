@@ -118,14 +118,24 @@ func (v verifyStep) Skip(s *State) (string, bool) {
 }
 
 func (v verifyStep) Run(ctx context.Context, s *State) error {
-	err := v.r.deps.Checker.Until(ctx, v.r.opts.VerifyURL, v.r.opts.VerifyTimeout, v.r.deps.Reporter.Progress)
+	var err error
+	if len(v.r.opts.VerifyChecks) > 0 {
+		err = v.r.deps.Checker.RunAll(ctx, v.r.opts.VerifyChecks, v.r.deps.Reporter.Progress)
+	} else {
+		err = v.r.deps.Checker.Until(ctx, v.r.opts.VerifyURL, v.r.opts.VerifyTimeout, v.r.deps.Reporter.Progress)
+	}
 	if err != nil {
 		return fmt.Errorf("verifying %s through %s: %w", s.Target, v.r.opts.VerifyURL, err)
 	}
 	return nil
 }
 
-func (v verifyStep) Detail(*State) string { return "GET " + v.r.opts.VerifyURL + " answered 2xx" }
+func (v verifyStep) Detail(*State) string {
+	if len(v.r.opts.VerifyChecks) > 0 {
+		return v.r.opts.VerifyChecks[0].String() + " passed"
+	}
+	return "GET " + v.r.opts.VerifyURL + " answered 2xx"
+}
 
 // errNotHealthy is returned when the last check before a switch finds the
 // target color not fully ready.

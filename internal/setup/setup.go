@@ -41,6 +41,11 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		Deps:    deploy.Deps{Reporter: rep, Checker: Checker()},
 		AWS:     awsapi.NewCounter(),
 	}
+	checks, err := VerifyChecks(cfg, rep.Mask)
+	if err != nil {
+		return nil, err
+	}
+	b.Options.VerifyChecks = checks
 	p, err := newPromoter(cfg, rep, b.AWS, b.Options.Release.GitSHA)
 	if err != nil {
 		return nil, err
