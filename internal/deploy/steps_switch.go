@@ -19,6 +19,21 @@ func (switchStep) String() string { return "switch traffic" }
 
 func (sw switchStep) Skip(s *State) (string, bool) { return upToDate(s) }
 
+// verifyGrace is how long the last check before a switch waits for the
+// route to see the new color, polling every verifyPoll.
+const (
+	verifyGrace = 10 * time.Second
+	verifyPoll  = 200 * time.Millisecond
+)
+
+// revertTimeout bounds putting traffic back after a failed switch.
+const revertTimeout = 30 * time.Second
+
+// sameWeights reports whether a and b send the same share to each color.
+func sameWeights(a, b router.Weights) bool {
+	return a[color.Blue] == b[color.Blue] && a[color.Green] == b[color.Green]
+}
+
 // conflictRetries bounds how often a switch that met a concurrent change
 // of the route is re-checked and tried again.
 const conflictRetries = 3
@@ -37,10 +52,20 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 			}
 			return sw.set(ctx, s, w)
 		}
+		// Count the switch as made before the write: a write whose answer
+		// is lost (a dropped connection, a stale read-back) may still have
+		// moved traffic, and only a revert that reads the route can tell.
+		s.Switched = true
 		if err := sw.set(ctx, s, w); err != nil {
+			// This step failed, so the pipeline will not revert it: put
+			// traffic back here, on a context the cancellation spares.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+			defer cancel()
+			if rerr := sw.Revert(rctx, s); rerr != nil {
+				return fmt.Errorf("%w; %w", err, rerr)
+			}
 			return err
 		}
-		s.Switched = true
 		if wr, ok := sw.r.deps.Router.(interface{ Warning() string }); ok && wr.Warning() != "" {
 			sw.r.deps.Reporter.Warning(wr.Warning())
 		}
@@ -93,8 +118,20 @@ func (sw switchStep) Revert(ctx context.Context, s *State) error {
 	if !s.Switched || len(s.Previous) == 0 || s.Previous.Live() == color.None {
 		return nil
 	}
+	// When the route already reads as before, the switch most likely
+	// never reached it and nothing was rolled back; the previous weights
+	// are still written, because a read may be stale (ELBv2 reads are
+	// eventually consistent) and Set writes nothing when they match.
+	untouched := false
+	if now, err := sw.r.deps.Router.Read(ctx); err == nil && sameWeights(now, s.Previous) {
+		untouched = true
+	}
 	if err := sw.r.deps.Router.Set(ctx, s.Previous); err != nil {
 		return fmt.Errorf("putting traffic back to %s: %w", s.Previous, err)
+	}
+	s.Switched = false
+	if untouched {
+		return nil
 	}
 	s.RolledBack = true
 	sw.r.deps.Reporter.Warning(fmt.Sprintf("traffic put back to %s (%s)", s.Previous.Live(), s.Previous))
@@ -112,10 +149,22 @@ func (r *Run) checkServable(ctx context.Context, s *State, c color.Color) error 
 	if !st.Healthy || st.Ready < st.Desired || st.Desired == 0 {
 		return fmt.Errorf("%s is %w (%d/%d ready); traffic not moved", c, errNotHealthy, st.Ready, st.Desired)
 	}
-	if err := r.deps.Router.Verify(ctx, c); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("%s is not serving behind the route; traffic not moved: %w", c, err)
+	// The route's own view (endpoints, target health) may trail the
+	// platform's by a moment: give it a few seconds to catch up.
+	deadline := time.Now().Add(verifyGrace)
+	for {
+		err := r.deps.Router.Verify(ctx, c)
+		switch {
+		case err == nil || errors.Is(err, errors.ErrUnsupported):
+			return nil
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			return fmt.Errorf("%s is not serving behind the route; traffic not moved: %w", c, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(verifyPoll):
+		}
 	}
-	return nil
 }
 
 // confirmStep bakes the new release for bake-time, watching its health,

@@ -134,6 +134,15 @@ func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) 
 	}
 }
 
+// writeContext bounds a write of the Lease without letting the run's
+// cancellation cut it short: a write cancelled in flight may still be
+// applied by the API server, and the run would then hold a Lease it has
+// no release function for, until it lapses. Finished, the write's result
+// is known, and a cancelled run releases what it got.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
 // try makes one attempt at taking the Lease. It returns the Lease as
 // stored, a *lock.HeldError, or another error.
 func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, error) {
@@ -144,7 +153,8 @@ func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, 
 		now := metav1.NewMicroTime(l.now())
 		cur, err := l.leases.Get(ctx, l.name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			created, err := l.leases.Create(ctx, &coordinationv1.Lease{
+			wctx, cancel := writeContext(ctx)
+			created, err := l.leases.Create(wctx, &coordinationv1.Lease{
 				ObjectMeta: metav1.ObjectMeta{
 					Name:      l.name,
 					Namespace: l.namespace,
@@ -157,6 +167,7 @@ func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, 
 					RenewTime:            &now,
 				},
 			}, metav1.CreateOptions{})
+			cancel()
 			switch {
 			case err == nil:
 				return created, nil
@@ -185,7 +196,9 @@ func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, 
 			transitions += *cur.Spec.LeaseTransitions
 		}
 		next.Spec.LeaseTransitions = &transitions
-		updated, err := l.leases.Update(ctx, next, metav1.UpdateOptions{})
+		wctx, cancel := writeContext(ctx)
+		updated, err := l.leases.Update(wctx, next, metav1.UpdateOptions{})
+		cancel()
 		switch {
 		case err == nil:
 			return updated, nil
