@@ -126,7 +126,11 @@ func (sw switchStep) Revert(ctx context.Context, s *State) error {
 	if now, err := sw.r.deps.Router.Read(ctx); err == nil && sameWeights(now, s.Previous) {
 		untouched = true
 	}
-	if err := sw.r.deps.Router.Set(ctx, s.Previous); err != nil {
+	put := sw.r.deps.Router.Set
+	if rs, ok := sw.r.deps.Router.(router.Restorer); ok {
+		put = rs.Restore
+	}
+	if err := put(ctx, s.Previous); err != nil {
 		return fmt.Errorf("putting traffic back to %s: %w", s.Previous, err)
 	}
 	s.Switched = false

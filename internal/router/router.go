@@ -64,3 +64,11 @@ type Router interface {
 	// errors.ErrUnsupported when the router cannot tell.
 	Verify(ctx context.Context, c color.Color) error
 }
+
+// Restorer is implemented by routers whose reads may be stale right after
+// a write. Restore applies w without first checking whether the route
+// already reads as w: it puts traffic back after a switch whose answer was
+// lost, when a stale read could hide that the switch took effect.
+type Restorer interface {
+	Restore(ctx context.Context, w Weights) error
+}

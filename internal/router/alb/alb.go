@@ -208,6 +208,33 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 	return r.readBack(ctx, before, w)
 }
 
+// Restore implements router.Restorer: it writes w even when the route
+// already reads as w, since after a write whose answer was lost that read
+// may be stale (ELBv2 reads are eventually consistent).
+func (r *Router) Restore(ctx context.Context, w router.Weights) error {
+	if err := check(w); err != nil {
+		return fmt.Errorf("restoring %s: %w", r.what(), err)
+	}
+	actions, err := r.actions(ctx)
+	if err != nil {
+		return err
+	}
+	i, before, err := r.parse(actions)
+	if err != nil {
+		return err
+	}
+	if r.dryRun {
+		return nil
+	}
+	if err := r.write(ctx, r.withWeights(actions, i, w)); err != nil {
+		return err
+	}
+	if same(before, w) {
+		return nil // the read was, or looked, unchanged: nothing to wait for
+	}
+	return r.readBack(ctx, before, w)
+}
+
 func (r *Router) write(ctx context.Context, actions []types.Action) error {
 	if r.cfg.RuleARN != "" {
 		if _, err := r.cfg.API.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: &r.cfg.RuleARN, Actions: actions}); err != nil {
