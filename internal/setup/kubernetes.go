@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"syscall"
 
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -117,6 +119,10 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		// namespaced read will tell.
 	} else if apierrors.IsUnauthorized(err) {
 		return config.Errorf("kubeconfig", "the cluster at %s refused the credentials (401 Unauthorized): the token has expired or is wrong", hostOnly(rest.Host))
+	} else if err != nil && transient(err) {
+		// A passing fault of the API server is no bad input: exit 1, so
+		// that a CI may retry, not 2.
+		return fmt.Errorf("reading namespace %q from the cluster at %s: %w", k.Namespace, hostOnly(rest.Host), err)
 	} else if err != nil {
 		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", hostOnly(rest.Host), err)
 	}
@@ -228,4 +234,20 @@ func hostOnly(server string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// transient reports whether err is a passing fault of the API server or
+// the connection (5xx, 429, a timeout, a reset) rather than a kubeconfig
+// that cannot work (unknown host, wrong CA, refused credentials).
+func transient(err error) bool {
+	if apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsUnexpectedServerError(err) {
+		return true
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Code >= 500 {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
