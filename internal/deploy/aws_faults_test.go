@@ -255,15 +255,13 @@ func awsInvariants(g *awsGround, f *flappingELB, command, image string, before, 
 		switch {
 		case strings.Contains(errText(r.err), "putting traffic back"):
 			notes = append(notes, "switch and its own revert failed")
-		case after != before && strings.Contains(errText(r.err), "still reads") && !*faultStrict:
-			notes = append(notes, knownStaleRevert)
 		case after != before:
 			fail("the switch failed, but the listener forwards %+v, not %+v as before", after, before)
 		}
 		if o := r.res.Outcome; o != report.Failed && o != report.RolledBack {
 			fail("the switch failed but the outcome is %q", o)
 		}
-		if r.res.Outcome == report.Failed && strings.Contains(errText(r.err), "still reads") {
+		if r.res.Outcome == report.Failed && after == before && strings.Contains(errText(r.err), "still reads") {
 			notes = append(notes, "reported failed, but traffic moved and was put back")
 		}
 	default:

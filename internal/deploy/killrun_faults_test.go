@@ -88,31 +88,38 @@ func killOne(t *testing.T, bin, kubeconfig string, g *ground, tc killCase, busy 
 		return
 	}
 
-	// Traffic reaches a fully ready color, the one the case expects.
+	// Traffic reaches a fully ready color, whatever the moment.
 	if !after.svc || !after.colors[after.selector].fullyReady() {
 		errorf("Service shop selects %q, not a fully ready color: %s\n%s", after.selector, after, p)
 	}
 	if after.selector == "green" && after.colors["green"].image != v2 {
 		errorf("traffic is on green, which runs %q, not %q", after.colors["green"].image, v2)
 	}
-	want := tc.want
+	// Where the run stopped: the switch step is announced before it
+	// writes anything, and the commit is the confirm step's success.
 	res, resErr := p.resultFile()
-	if want == committed {
-		want = onBlue
-		if stepStatus(res, "bake and confirm") == "ok" {
-			want = onGreen
-		}
+	stdout := p.stdout.String()
+	stage := beforeSwitch
+	switch {
+	case committedIn(stdout):
+		stage = afterCommit
+	case strings.Contains(stdout, "==> switch traffic\n"):
+		stage = inBake
 	}
-	switch want {
-	case untouched:
-		if after.selector != before.selector || after.svcRV != before.svcRV {
-			errorf("Service shop = %s@%s, want untouched %s@%s\n%s", after.selector, after.svcRV, before.selector, before.svcRV, p)
-		}
-	case onBlue, onGreen:
-		if after.selector != want {
-			errorf("Service shop selects %s, want %s\n%s", after.selector, want, p)
-		}
+	if tc.intent != "" && stage != tc.intent {
+		errorf("the signal landed %s, meant %s\n%s", stage, tc.intent, p)
 	}
+	switch {
+	case stage == beforeSwitch && (after.selector != before.selector || after.svcRV != before.svcRV):
+		errorf("stopped before the switch, but Service shop = %s@%s, not %s@%s as before\n%s", after.selector, after.svcRV, before.selector, before.svcRV, p)
+	case stage == afterCommit && after.selector != "green":
+		errorf("stopped after the commit, but Service shop selects %s, not green\n%s", after.selector, p)
+	case stage == inBake && tc.sig == syscall.SIGTERM && after.selector != before.selector:
+		errorf("stopped between the switch and its commit, but traffic was not put back: Service shop selects %s\n%s", after.selector, p)
+	}
+	// After a SIGKILL between the switch and its commit, either color
+	// may serve: nothing is left to put traffic back; it is fully ready
+	// (checked above).
 
 	if tc.sig == syscall.SIGTERM {
 		// The process stopped by itself, reported, and let go of the lock.
@@ -167,7 +174,7 @@ func killOne(t *testing.T, bin, kubeconfig string, g *ground, tc killCase, busy 
 	if tc.sig == syscall.SIGKILL {
 		stopped = lastStep(p.stdout.String())
 	}
-	t.Logf("%s: exit %d, stopped in %q, Service selects %s, %s", tc.name, code, stopped, after.selector, lockText(after))
+	t.Logf("%s: exit %d, stopped in %q (%s), Service selects %s, %s", tc.name, code, stopped, stage, after.selector, lockText(after))
 	if tc.holdLock {
 		return // the other run still holds the lock
 	}
@@ -187,6 +194,18 @@ func killOne(t *testing.T, bin, kubeconfig string, g *ground, tc killCase, busy 
 	if live := final.colors[final.selector]; !final.svc || live.image != v2 || !live.fullyReady() || final.locked() {
 		errorf("after a fresh run: %s, want %s live and fully ready, lock free\n%s", final, v2, out)
 	}
+}
+
+// committedIn reports whether a run's output shows its confirm step
+// succeeded, the moment a deploy commits.
+func committedIn(stdout string) bool {
+	for line := range strings.Lines(stdout) {
+		// "    ok             bake and confirm  (125ms)  green serves ..."
+		if f := strings.Fields(line); len(f) >= 4 && f[0] == "ok" && strings.Join(f[1:4], " ") == "bake and confirm" {
+			return true
+		}
+	}
+	return false
 }
 
 // lastStep is the last step a process announced.

@@ -3,8 +3,8 @@ package deploy_test
 // The bugs the fault tests found in the code under test and that are not
 // fixed yet. Each is reproduced by a test that is skipped, so that the
 // suite stays usable meanwhile; -faults.strict runs it. Fixed ones became
-// plain regression tests: TestLostSwitchResponse, TestStaleReadBackSwitch,
-// TestCancelDuringLockWrite.
+// plain regression tests: TestLostSwitchResponse, TestStaleReadBackSwitch
+// (both stale-read cases), TestCancelDuringLockWrite.
 
 import "testing"
 
@@ -15,17 +15,6 @@ func skipKnownBug(t *testing.T, bug string) {
 		t.Skipf("%s; run with -faults.strict to reproduce it", bug)
 	}
 }
-
-// knownStaleRevert: when ELBv2 reads stay stale longer than the switch's
-// read-back, the switch step fails and puts traffic back itself
-// (switchStep.Revert in internal/deploy/steps_switch.go), but both the
-// revert's check and alb.Router.Set's "already there, write nothing"
-// (internal/router/alb/alb.go) trust a read that may be as stale: they
-// see the previous weights, write nothing, and the listener keeps
-// forwarding to the new color while the run reports "failed",
-// changed=false. The randomized ECS runs tolerate it, counted, unless
-// -faults.strict; TestStaleReadBackSwitch reproduces it.
-const knownStaleRevert = "known bug: a revert that read the listener stale wrote nothing, leaving traffic moved by a failed run"
 
 // knownTransientAsInput: setup.Kubernetes (internal/setup/kubernetes.go)
 // reads the namespace before anything else and turns any error other than

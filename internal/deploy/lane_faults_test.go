@@ -75,7 +75,7 @@ func kubeLane(t *testing.T, g *ground, seed int64, lane, runs int, stats *faultS
 	view := newCleanView(t, g)
 	laneSeed := seed + int64(lane)*7919
 	p, err := faults.Start(faults.Config{
-		Upstream: g.rc, Seed: laneSeed, WatchRate: 0.3,
+		Upstream: g.rc, Seed: laneSeed, WatchRate: 0.6,
 		MaxLatency: 40 * time.Millisecond, MaxWatch: 400 * time.Millisecond,
 	})
 	if err != nil {

@@ -98,7 +98,8 @@ type Event struct {
 	Method string
 	// Path is the request's path, with "?watch" for a watch.
 	Path string
-	// Detail says how long a spike or a dropped watch lasted.
+	// Detail says how long a spike or a dropped watch lasted, or the
+	// Retry-After of a 429.
 	Detail string
 }
 
