@@ -44,6 +44,10 @@ type Options struct {
 	// migration fails.
 	RollbackOnMigrateFailure bool
 
+	// RouteGrace bounds how long the last check before a switch waits for
+	// the route to see the new color; zero means 10 s.
+	RouteGrace time.Duration
+
 	// Poll is the interval of the bake's health checks; zero means 2 s.
 	Poll time.Duration
 	// Grace bounds the reverts after a failure or cancellation; zero means

@@ -155,7 +155,11 @@ func (r *Run) checkServable(ctx context.Context, s *State, c color.Color) error 
 	}
 	// The route's own view (endpoints, target health) may trail the
 	// platform's by a moment: give it a few seconds to catch up.
-	deadline := time.Now().Add(verifyGrace)
+	grace := verifyGrace
+	if r.opts.RouteGrace > 0 {
+		grace = r.opts.RouteGrace
+	}
+	deadline := time.Now().Add(grace)
 	for {
 		err := r.deps.Router.Verify(ctx, c)
 		switch {
@@ -166,7 +170,7 @@ func (r *Run) checkServable(ctx context.Context, s *State, c color.Color) error 
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(verifyPoll):
+		case <-time.After(min(verifyPoll, grace)):
 		}
 	}
 }
