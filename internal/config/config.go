@@ -91,8 +91,8 @@ type Promote struct {
 	TagImmutability  Bool   `env:"TAG_IMMUTABILITY, default=false"`
 }
 
-// Kubernetes holds the inputs of platform kubernetes and routers service
-// and gateway.
+// Kubernetes holds the inputs of platform kubernetes and routers service,
+// gateway and ingress.
 type Kubernetes struct {
 	Namespace      string `env:"NAMESPACE, default=default"`
 	Kubeconfig     string `env:"KUBECONFIG"`
@@ -100,6 +100,7 @@ type Kubernetes struct {
 	Service        string `env:"SERVICE"`
 	PreviewService string `env:"PREVIEW_SERVICE"`
 	Route          string `env:"ROUTE"`
+	Ingress        string `env:"INGRESS"`
 }
 
 // Load reads the inputs through l (see Lookuper) and applies defaults. It

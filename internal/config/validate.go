@@ -23,7 +23,7 @@ var (
 	Platforms = []string{"kubernetes", "ecs"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
-		"kubernetes": {"service", "gateway", "elb", "route53"},
+		"kubernetes": {"service", "gateway", "ingress", "elb", "route53"},
 		"ecs":        {"alb", "elb", "route53"},
 	}
 )
@@ -59,6 +59,9 @@ const maxAppLen = 55
 
 var dns1035 = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// dns1123Subdomain is the name rule of most Kubernetes objects (Ingress among them).
+var dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
 // Validate checks every input and how they fit together, without touching
 // the network. It returns every problem found, each an *Error, so that a
@@ -175,6 +178,14 @@ func (k *Kubernetes) validate(c *Config) []error {
 	}
 	if k.Route != "" && c.Router != "gateway" {
 		add("route", "is only used with router gateway, but router is %q", c.Router)
+	}
+	if c.Router == "ingress" && k.Ingress == "" {
+		add("ingress", "is required with router ingress: the name of the Ingress whose backends name %s-blue or %s-green", c.App, c.App)
+	}
+	if k.Ingress != "" && c.Router != "ingress" {
+		add("ingress", "is only used with router ingress, but router is %q", c.Router)
+	} else if k.Ingress != "" && (!dns1123Subdomain.MatchString(k.Ingress) || len(k.Ingress) > 253) {
+		add("ingress", "%q is not a valid Ingress name: lower-case letters, digits, '-' and '.', at most 253 characters", k.Ingress)
 	}
 	if k.Manifest != "" {
 		if st, err := os.Stat(k.Manifest); err != nil || st.IsDir() {

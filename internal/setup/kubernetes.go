@@ -20,6 +20,7 @@ import (
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 	discoveryclient "k8s.io/client-go/kubernetes/typed/discovery/v1"
+	networkingclient "k8s.io/client-go/kubernetes/typed/networking/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
@@ -34,6 +35,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/gateway"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/ingress"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/route53"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/service"
 )
@@ -111,6 +113,10 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
+	netclient, err := networkingclient.NewForConfig(rest)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
 
 	if _, err := core.Namespaces().Get(ctx, k.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		return config.Errorf("namespace", "namespace %q does not exist in the cluster at %s", k.Namespace, rest.Host)
@@ -168,6 +174,15 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		}
 		if _, err := r.Read(ctx); err != nil {
 			return config.Errorf("route", "%v", err)
+		}
+		deps.Router = r
+	case ingress.Type:
+		r, err := ingress.New(ingress.Config{Client: netclient, Namespace: k.Namespace, Name: k.Ingress, App: cfg.App, Discovery: disc}, ingress.WithDryRun(dry))
+		if err != nil {
+			return config.Errorf("ingress", "%v", err)
+		}
+		if _, err := r.Read(ctx); err != nil {
+			return config.Errorf("ingress", "%v", err)
 		}
 		deps.Router = r
 	case elb.Type, route53.Type:

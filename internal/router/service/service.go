@@ -10,7 +10,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -160,23 +159,5 @@ func (r *Router) Verify(ctx context.Context, c color.Color) error {
 	if r.cfg.Discovery == nil {
 		return fmt.Errorf("service router without an EndpointSlice client: %w", errors.ErrUnsupported)
 	}
-	name := kube.Name(r.cfg.App, c)
-	list, err := r.cfg.Discovery.EndpointSlices(r.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + name})
-	if err != nil {
-		return fmt.Errorf("listing endpoints of Service %q: %w", name, err)
-	}
-	ready, notReady := 0, 0
-	for _, sl := range list.Items {
-		for _, ep := range sl.Endpoints {
-			if ep.Conditions.Ready != nil && *ep.Conditions.Ready {
-				ready++
-			} else {
-				notReady++
-			}
-		}
-	}
-	if ready == 0 {
-		return fmt.Errorf("service %q has no ready endpoints (%d not ready)", name, notReady)
-	}
-	return nil
+	return kube.CheckReadyEndpoints(ctx, r.cfg.Discovery, r.cfg.Namespace, kube.Name(r.cfg.App, c))
 }
