@@ -78,10 +78,13 @@ type Result struct {
 	Steps         []pipeline.Result `json:"steps"`
 	// Extra holds command-specific tables (history entries, dry-run
 	// changes), rendered as a list under the summary.
-	Notes    []string  `json:"notes,omitempty"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	AWSCalls int       `json:"aws_calls,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	// Traffic is the split found at the start and every split the run
+	// set after it, in order.
+	Traffic  []TrafficPoint `json:"traffic,omitempty"`
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	AWSCalls int            `json:"aws_calls,omitempty"`
 }
 
 // Outputs returns the action outputs of r, in a fixed order.
