@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -53,18 +54,31 @@ func main() {
 	os.Exit(realMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-const usage = `bluegreen: zero-downtime blue/green deploys from any CI
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
 
-Usage:
-  bluegreen [deploy|status|rollback|history|promote|verify]
-
-Inputs come from the environment: BLUEGREEN_<INPUT> (e.g. BLUEGREEN_APP,
-BLUEGREEN_WAIT_TIMEOUT) in any CI, or INPUT_<INPUT> as a GitHub Action. The
-command may also be given as BLUEGREEN_COMMAND. See action.yml or README.md
-for every input.
-
-Exit status: 0 success, 1 failed or rolled back, 2 bad input (nothing written).
-`
+// help answers `bluegreen help [command]`, `bluegreen [command] --help` and
+// `-h`: exit 0 with the help on stdout, or 2 for an unknown command.
+func help(args []string, stdout, stderr io.Writer) int {
+	command := ""
+	for _, a := range args {
+		if !isHelp(a) {
+			command = strings.ToLower(a)
+			break
+		}
+	}
+	if err := config.WriteHelp(stdout, command); err != nil {
+		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
+		return exitInput
+	}
+	return exitOK
+}
 
 func realMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	// As a Lambda container image (a lifecycle hook of CodeDeploy or ECS),
@@ -72,11 +86,11 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	if hook.Detect(getenv) {
 		return lambdaMain(ctx, getenv, stdout, stderr)
 	}
+	if slices.ContainsFunc(args, isHelp) {
+		return help(args, stdout, stderr)
+	}
 	if len(args) > 0 {
 		switch args[0] {
-		case "-h", "-help", "--help", "help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
 		case "-v", "-version", "--version", "version":
 			fmt.Fprintln(stdout, "bluegreen", version)
 			return exitOK

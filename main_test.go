@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 )
 
 // waitTimeoutError is the message of the bad input every test here gives.
@@ -44,13 +46,24 @@ func runMain(t *testing.T, args []string, e env) (code int, stdout, stderr strin
 
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
+	help := func(command string) string {
+		var b strings.Builder
+		if err := config.WriteHelp(&b, command); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
 	cases := []struct {
 		args   []string
 		stdout string
 	}{
-		{args: []string{"--help"}, stdout: usage},
-		{args: []string{"-h"}, stdout: usage},
-		{args: []string{"help"}, stdout: usage},
+		{args: []string{"--help"}, stdout: help("")},
+		{args: []string{"-h"}, stdout: help("")},
+		{args: []string{"help"}, stdout: help("")},
+		{args: []string{"status", "--help"}, stdout: help("status")},
+		{args: []string{"deploy", "-h"}, stdout: help("deploy")},
+		{args: []string{"help", "promote"}, stdout: help("promote")},
+		{args: []string{"VERIFY", "--help"}, stdout: help("verify")},
 		{args: []string{"--version"}, stdout: "bluegreen " + version + "\n"},
 	}
 	for _, tc := range cases {
@@ -68,6 +81,36 @@ func TestHelpAndVersion(t *testing.T) {
 				t.Errorf("stderr = %q, want nothing", stderr)
 			}
 		})
+	}
+}
+
+// TestHelpOfEachCommand: a command's help lists each of its inputs under
+// both spellings with its default, through the built binary.
+func TestHelpOfEachCommand(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	for _, command := range config.Commands {
+		out, err := exec.Command(bin, command, "--help").Output()
+		if err != nil {
+			t.Fatalf("%s --help: %v", command, err)
+		}
+		for _, in := range config.InputsOf(command) {
+			head := "  " + in.Name + " / " + in.Env()
+			if in.Default != "" {
+				head += " (default " + in.Default + ")"
+			}
+			if !strings.Contains(string(out), head+"\n") {
+				t.Errorf("%s --help has no line %q", command, head)
+			}
+		}
+	}
+	cmd := exec.Command(bin, "destroy", "--help")
+	out, err := cmd.CombinedOutput()
+	if got, want := cmd.ProcessState.ExitCode(), exitInput; got != want {
+		t.Errorf("destroy --help: exit status %d (%v), want %d:\n%s", got, err, want, out)
+	}
+	if !strings.Contains(string(out), `unknown command "destroy"`) {
+		t.Errorf("destroy --help says %q, want it to name the unknown command", out)
 	}
 }
 

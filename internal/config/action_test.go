@@ -203,3 +203,24 @@ func TestParseEnvTag(t *testing.T) {
 		}
 	}
 }
+
+// TestActionDescriptionFitsMarketplace: the Marketplace shows at most 125
+// characters of an action's description.
+func TestActionDescriptionFitsMarketplace(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{filepath.Join("..", "..", "action.yml")} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var action struct {
+			Description string `json:"description"`
+		}
+		if err := yaml.Unmarshal(b, &action); err != nil {
+			t.Fatalf("parsing %s: %v", path, err)
+		}
+		if n := len(action.Description); n == 0 || n >= 125 {
+			t.Errorf("%s: description is %d characters, want 1 to 124: %q", path, n, action.Description)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// commandSummaries say in one line what each command does, for help.
+var commandSummaries = map[string]string{
+	"deploy":   "roll `image` out to the idle color, check it, then move traffic to it",
+	"rollback": "move traffic back to the other color, scaling it up first if needed",
+	"status":   "show what runs in each color and which one serves traffic",
+	"history":  "list past deploys and rollbacks",
+	"promote":  "copy `source-image` by digest to `ecr-repository` (no Docker daemon)",
+	"verify":   "check `verify-url` until it passes or `verify-timeout`",
+}
+
+const helpExit = "Exit status: 0 success, 1 failed or rolled back, 2 bad input (nothing written).\n"
+
+const helpInputs = `Inputs come from the environment, under either name: the action input
+(with: wait-timeout), passed by the GitHub runner as INPUT_WAIT-TIMEOUT, or
+BLUEGREEN_WAIT_TIMEOUT in any CI. A non-empty action input wins.
+`
+
+// WriteHelp writes the help of command, or of bluegreen as a whole when
+// command is empty: what it does and every input it reads, with both
+// spellings, its default and its description. It is made from the same
+// table as the README's inputs, which a test holds to action.yml.
+func WriteHelp(w io.Writer, command string) error {
+	var b strings.Builder
+	if command == "" {
+		writeOverview(&b)
+	} else {
+		summary, ok := commandSummaries[command]
+		if !ok {
+			return Errorf("command", "unknown command %q, valid commands are %q", command, Commands)
+		}
+		fmt.Fprintf(&b, "bluegreen %s: %s\n\n", command, summary)
+		fmt.Fprintf(&b, "Usage:\n  bluegreen %s\n\n", command)
+		b.WriteString(helpInputs)
+		fmt.Fprintf(&b, "\nInputs of %s:\n", command)
+		for _, in := range InputsOf(command) {
+			writeInput(&b, in, false)
+		}
+	}
+	b.WriteString("\n" + helpExit)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeOverview(b *strings.Builder) {
+	b.WriteString("bluegreen: zero-downtime blue/green deploys from any CI\n\n")
+	b.WriteString("Usage:\n")
+	b.WriteString("  bluegreen [command]          run a command (default: the input command, deploy)\n")
+	b.WriteString("  bluegreen <command> --help   the inputs of a command\n")
+	b.WriteString("  bluegreen --version\n\n")
+	b.WriteString("Commands:\n")
+	for _, c := range Commands {
+		fmt.Fprintf(b, "  %-9s %s\n", c, commandSummaries[c])
+	}
+	b.WriteString("\n" + helpInputs)
+	b.WriteString("\nInputs:\n")
+	for _, in := range inputs {
+		writeInput(b, in, true)
+	}
+}
+
+// writeInput writes one input: a heading line with both spellings and the
+// default, then the description indented and wrapped.
+func writeInput(b *strings.Builder, in Input, withCommands bool) {
+	fmt.Fprintf(b, "  %s / %s", in.Name, in.Env())
+	var notes []string
+	if in.Default != "" {
+		notes = append(notes, "default "+in.Default)
+	}
+	if withCommands {
+		notes = append(notes, "used by "+commandList(in.Commands))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(b, " (%s)", strings.Join(notes, "; "))
+	}
+	b.WriteString("\n")
+	for _, line := range wrap(in.Description, 72) {
+		b.WriteString("      " + line + "\n")
+	}
+}
+
+func commandList(cs []string) string {
+	if slices.Equal(cs, Commands) {
+		return "every command"
+	}
+	return strings.Join(cs, ", ")
+}
+
+// wrap breaks s into lines of at most width characters, at spaces; a word
+// longer than width gets a line of its own.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

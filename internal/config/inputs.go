@@ -1,0 +1,443 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// Input is one input as users meet it: in a workflow's `with:`, as a
+// BLUEGREEN_* variable in any other CI, in `bluegreen <command> --help` and
+// in the README's inputs table. action.yml declares the same inputs with the
+// same defaults and descriptions; TestInputsMatchAction keeps the two, and
+// Config's env tags, in step, and prints the row to add when they differ.
+type Input struct {
+	// Name is the input as a workflow writes it: wait-timeout.
+	Name string
+	// Default is the value an unset input takes; empty for none (a default
+	// that depends on other inputs is told in Description instead).
+	Default string
+	// Commands are the commands that read the input.
+	Commands []string
+	// Description is action.yml's description, folded onto one line.
+	Description string
+}
+
+// Env is the input's spelling as an environment variable in any CI:
+// BLUEGREEN_WAIT_TIMEOUT.
+func (i Input) Env() string {
+	return "BLUEGREEN_" + strings.ToUpper(strings.ReplaceAll(i.Name, "-", "_"))
+}
+
+// Inputs returns every input, in action.yml's order.
+func Inputs() []Input { return slices.Clone(inputs) }
+
+// InputsOf returns the inputs that command reads, in action.yml's order.
+func InputsOf(command string) []Input {
+	var out []Input
+	for _, in := range inputs {
+		if slices.Contains(in.Commands, command) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// Who reads what. platformCommands act on the two colors of an app.
+var (
+	allCommands      = Commands
+	platformCommands = []string{"deploy", "rollback", "status", "history"}
+)
+
+func cmds(c ...string) []string { return c }
+
+var inputs = []Input{
+	{
+		Name:     "command",
+		Default:  "deploy",
+		Commands: allCommands,
+		Description: "What to do. `deploy`: roll `image` out to the idle color, wait until it is " +
+			"ready and checked, then move traffic to it. `rollback`: move traffic back to " +
+			"the other color, scaling it up first if it was scaled down. `status`: show " +
+			"what runs in each color and which one serves traffic. `history`: list past " +
+			"deploys and rollbacks. `promote`: copy `source-image` by digest to " +
+			"`ecr-repository` (no Docker daemon). `verify`: check `verify-url` (with " +
+			"`verify-status`, `verify-body`, `verify-headers`) until it passes or " +
+			"`verify-timeout`; needs no `app`.",
+	},
+	{
+		Name:     "app",
+		Commands: platformCommands,
+		Description: "The application's name. Required by every command. Lower-case letters, digits " +
+			"and `-`, starting with a letter, at most 55 characters. Other names derive " +
+			"from it: the colors are `<app>-blue` and `<app>-green`, and on Kubernetes " +
+			"`service` and `preview-service` default to `<app>` and `<app>-preview`.",
+	},
+	{
+		Name:     "image",
+		Commands: cmds("deploy"),
+		Description: "The image to deploy. Required by `deploy`. A tag or a digest reference, e.g. " +
+			"`ghcr.io/acme/shop:1.4.2` or `ghcr.io/acme/shop@sha256:...`.",
+	},
+	{
+		Name:     "dry-run",
+		Default:  "false",
+		Commands: cmds("deploy", "rollback", "status", "history", "promote"),
+		Description: "`true` to check the inputs and the live system and print what would change, " +
+			"without writing anything; `false` to make the changes.",
+	},
+	{
+		Name:     "platform",
+		Default:  "kubernetes",
+		Commands: platformCommands,
+		Description: "Where the two colors run. `kubernetes`: Deployments `<app>-blue` and " +
+			"`<app>-green`. `ecs`: ECS services `<app>-blue` and `<app>-green` in " +
+			"`cluster`.",
+	},
+	{
+		Name:     "router",
+		Commands: platformCommands,
+		Description: "How traffic moves between the colors. With platform `kubernetes`: `service` " +
+			"(the selector of the production Service picks the live color) or `gateway` " +
+			"(the weights of the backends of a Gateway API HTTPRoute; needs `route`) or " +
+			"`ingress` (the backends of an Ingress name the live color's Service " +
+			"`<app>-blue` or `<app>-green`; any controller; needs `ingress`; no traffic " +
+			"steps). With platform `ecs`: `alb` (weighted forward of an ALB listener or " +
+			"rule). With either: `elb` (a classic ELB's listeners switched between the " +
+			"colors' ports, kept in the ELB's tags `blue` and `green`) or `route53` " +
+			"(weighted records). Default depends on `platform`: `service` on `kubernetes`, " +
+			"`alb` on `ecs`.",
+	},
+	{
+		Name:     "wait-timeout",
+		Default:  "10m",
+		Commands: cmds("deploy", "rollback"),
+		Description: "How long to wait for every replica of the new color to be ready. When it runs " +
+			"out the run fails and traffic stays where it was. A duration more than 0, e.g." +
+			" `90s` or `10m`.",
+	},
+	{
+		Name:     "verify-url",
+		Commands: cmds("deploy", "verify"),
+		Description: "An http or https URL that reaches the new color through the preview route " +
+			"before it gets any production traffic. It is requested until it answers 2xx, " +
+			"for up to `verify-timeout`; traffic moves only after that. Empty: no such " +
+			"check.",
+	},
+	{
+		Name:     "verify-timeout",
+		Default:  "2m",
+		Commands: cmds("deploy", "verify"),
+		Description: "How long `verify-url` may take to answer 2xx. A duration more than 0, e.g. " +
+			"`2m`.",
+	},
+	{
+		Name:     "verify-status",
+		Commands: cmds("deploy", "verify"),
+		Description: "The statuses `verify-url` must answer with: a code (`200`), a range " +
+			"(`200-299`), a class (`2xx`) or several separated by commas (`200,204`). " +
+			"Empty: any 2xx.",
+	},
+	{
+		Name:     "verify-body",
+		Commands: cmds("deploy", "verify"),
+		Description: "What the body of `verify-url`'s answer must hold: a substring, or a regular " +
+			"expression between slashes (`/\"status\":\\s*\"ok\"/`). Empty: any body.",
+	},
+	{
+		Name:     "verify-headers",
+		Commands: cmds("deploy", "verify"),
+		Description: "Headers sent with the `verify-url` request, one `Name: value` a line; `Host` " +
+			"sets the virtual host. Values are masked in the log.",
+	},
+	{
+		Name:     "production-url",
+		Commands: cmds("deploy", "rollback"),
+		Description: "An http or https URL of the live application, requested throughout `bake-time`" +
+			" (so it needs one); three failures in a row fail the bake and put traffic " +
+			"back. Empty: no such check.",
+	},
+	{
+		Name:     "bake-time",
+		Default:  "0s",
+		Commands: cmds("deploy", "rollback"),
+		Description: "How long to watch the new color after traffic has moved, before the run " +
+			"reports success: every replica must stay ready, no container may restart, and " +
+			"`production-url`, when given, must keep answering 2xx. A failure puts traffic " +
+			"back on the previous color. A duration, e.g. `5m`; `0s` for none.",
+	},
+	{
+		Name:     "traffic-steps",
+		Commands: cmds("deploy"),
+		Description: "Move traffic in steps instead of all at once: the percentages the new color " +
+			"gets in turn, rising, e.g. `10,50,100` (100 is added when missing). Between " +
+			"steps the new color is watched for `traffic-step-pause` like during the bake; " +
+			"a failure puts all traffic back. Needs a router that can split traffic: " +
+			"`gateway`, `alb` or `route53`. Empty: all at once.",
+	},
+	{
+		Name:        "traffic-step-pause",
+		Default:     "1m",
+		Commands:    cmds("deploy"),
+		Description: "How long each traffic step is watched before the next. A duration, e.g. `1m`.",
+	},
+	{
+		Name:     "scale-down-after",
+		Commands: cmds("deploy"),
+		Description: "How long to keep the previous color running after a successful switch before " +
+			"scaling it to 0 replicas; the job waits that long, and skips the scale-down if" +
+			" the previous color gets traffic again meanwhile. Empty: the previous color " +
+			"stays warm, so that a `rollback` is a single routing change. A duration, e.g. " +
+			"`15m`.",
+	},
+	{
+		Name:     "lock-timeout",
+		Default:  "0s",
+		Commands: cmds("deploy", "rollback"),
+		Description: "How long to wait when another run holds this app's deploy lock (the error " +
+			"names the holder, usually its CI run). A duration, e.g. `10m`; `0s` fails at " +
+			"once.",
+	},
+	{
+		Name:     "migrate-before",
+		Commands: cmds("deploy"),
+		Description: "A command run with the new image and the new color's configuration " +
+			"(environment, secrets, identity) after the new color is ready and before any " +
+			"traffic moves: the expand half of a schema change, which the old release must " +
+			"survive. On Kubernetes a Job from the new color's pod template, on ECS a task." +
+			" A failure means no switch. Words separated by spaces (quotes keep spaces) or " +
+			"a JSON array; no shell.",
+	},
+	{
+		Name:     "migrate-after",
+		Commands: cmds("deploy"),
+		Description: "A command run like `migrate-before`, after the switch and the bake succeed: " +
+			"the contract half, once the old release no longer serves. A failure is " +
+			"reported loudly but traffic stays on the new release, because the schema may " +
+			"already be contracted; see `rollback-on-migrate-failure`.",
+	},
+	{
+		Name:     "rollback-on-migrate-failure",
+		Default:  "false",
+		Commands: cmds("deploy"),
+		Description: "`true` to move traffic back to the previous color when `migrate-after` fails. " +
+			"Only safe when the contract migration changes nothing the old release needs " +
+			"before it fails.",
+	},
+	{
+		Name:     "migrations-dir",
+		Commands: cmds("deploy"),
+		Description: "A folder of SQL migration files (goose format: `-- +goose Up`), applied to " +
+			"`database-url` before the switch, under a database advisory lock so two runs " +
+			"never migrate at once. For CIs that can reach the database; `dry-run` lists " +
+			"the pending files.",
+	},
+	{
+		Name:     "database-url",
+		Commands: cmds("deploy"),
+		Description: "The PostgreSQL URL for `migrations-dir`, e.g. from a secret. It is masked and " +
+			"never shown, not even in errors.",
+	},
+	{
+		Name:     "result-file",
+		Commands: allCommands,
+		Description: "Outside GitHub Actions (where the outputs and the step summary carry the " +
+			"result), the path of a JSON file to write the run's result to. Its folder must" +
+			" exist. Empty: no file.",
+	},
+	{
+		Name:     "git-sha",
+		Commands: cmds("deploy", "rollback", "promote"),
+		Description: "The commit being deployed, recorded with the deployment and shown by `history`" +
+			" and `status`. Default depends on the CI: `GITHUB_SHA`, `CIRCLE_SHA1`, " +
+			"`TRAVIS_COMMIT` or `CI_COMMIT_SHA`, whichever is set.",
+	},
+	{
+		Name:     "run-url",
+		Commands: cmds("deploy", "rollback"),
+		Description: "A link to the CI run, recorded with the deployment so that `history` can point" +
+			" back to it. Default depends on the CI: on GitHub the run's page, elsewhere " +
+			"`CIRCLE_BUILD_URL`, `TRAVIS_JOB_WEB_URL`, `CI_JOB_URL` or `BUILD_URL`, " +
+			"whichever is set.",
+	},
+	{
+		Name:     "container",
+		Commands: cmds("deploy"),
+		Description: "The container that runs `image`: in the app's pods on Kubernetes, in the task " +
+			"definition on ECS. Empty: the first (essential) container.",
+	},
+	{
+		Name:        "namespace",
+		Default:     "default",
+		Commands:    platformCommands,
+		Description: "The namespace of the app's Deployments, Services and HTTPRoute.",
+	},
+	{
+		Name:     "kubeconfig",
+		Commands: platformCommands,
+		Description: "Access to the cluster: the path of a kubeconfig file, or the file's content " +
+			"itself (e.g. from a secret); its credentials are masked in the log. A file " +
+			"must be inside the workspace, the only folder the action's container sees; " +
+			"relative paths start there. Credential plugins (exec) cannot run in the image," +
+			" so use a token. Empty: `$KUBECONFIG` or `~/.kube/config`, then the in-cluster" +
+			" service account.",
+	},
+	{
+		Name:     "manifest",
+		Commands: cmds("deploy"),
+		Description: "Path of a YAML file with exactly one Deployment, which each color is made " +
+			"from, and optionally one Service, which the production, preview and per-color " +
+			"Services are made from; other kinds are refused. Relative paths start at the " +
+			"workspace. Empty: a color is made from the other color's Deployment in the " +
+			"cluster, so the first deploy needs a manifest.",
+	},
+	{
+		Name:     "service",
+		Commands: platformCommands,
+		Description: "The production Service, whose traffic moves between the colors. A Service name" +
+			" (lower-case letters, digits and `-`, at most 63 characters). Default depends " +
+			"on `app`: `<app>`.",
+	},
+	{
+		Name:     "preview-service",
+		Commands: cmds("deploy", "status"),
+		Description: "A Service that points at the idle color, for checks before it gets production " +
+			"traffic. A Service name other than `service`. Default depends on `app`: " +
+			"`<app>-preview`.",
+	},
+	{
+		Name:     "route",
+		Commands: platformCommands,
+		Description: "The name of the HTTPRoute whose backends `<app>-blue` and `<app>-green` carry " +
+			"the traffic. Required with router `gateway`, and only accepted with it.",
+	},
+	{
+		Name:     "ingress",
+		Commands: platformCommands,
+		Description: "The name of the Ingress (networking.k8s.io/v1) whose backends naming " +
+			"`<app>-blue` or `<app>-green` carry the traffic; backends naming other " +
+			"Services are left alone. Required with router `ingress`, and only accepted " +
+			"with it.",
+	},
+	{
+		Name:        "region",
+		Commands:    cmds("deploy", "rollback", "status", "history", "promote"),
+		Description: "The AWS region. Empty: `AWS_REGION` or the profile's region.",
+	},
+	{
+		Name:     "eks-cluster",
+		Commands: platformCommands,
+		Description: "With platform `kubernetes`: the name of an EKS cluster to connect to with the " +
+			"AWS credentials (its endpoint and CA from DescribeCluster, a token from STS), " +
+			"instead of `kubeconfig`. The image has no AWS CLI, so kubeconfigs that call " +
+			"`aws eks get-token` cannot work there.",
+	},
+	{
+		Name:     "cluster",
+		Commands: platformCommands,
+		Description: "With platform `ecs`: the ECS cluster (name or ARN) of the services " +
+			"`<app>-blue` and `<app>-green`. Required with `ecs`.",
+	},
+	{
+		Name:     "task-definition",
+		Commands: cmds("deploy"),
+		Description: "With platform `ecs`: path of a task definition JSON file each deploy registers" +
+			" a revision of, with `image` in `container`. Empty: the live color's current " +
+			"task definition with the image replaced.",
+	},
+	{
+		Name:     "target-group-blue",
+		Commands: platformCommands,
+		Description: "The ARN of the blue color's target group. Empty: read from the ECS service " +
+			"`<app>-blue`.",
+	},
+	{
+		Name:     "target-group-green",
+		Commands: platformCommands,
+		Description: "The ARN of the green color's target group. Empty: read from the ECS service " +
+			"`<app>-green`.",
+	},
+	{
+		Name:     "listener-arn",
+		Commands: platformCommands,
+		Description: "With router `alb`: the ARN of the production listener, whose forward action is" +
+			" switched between the colors' target groups. Required with `alb`.",
+	},
+	{
+		Name:     "rule-arn",
+		Commands: platformCommands,
+		Description: "With router `alb`: the ARN of a listener rule to switch instead of the " +
+			"listener's default action.",
+	},
+	{
+		Name:     "test-listener-arn",
+		Commands: cmds("deploy"),
+		Description: "With router `alb`: the ARN of a test listener, pointed at the new color before" +
+			" the switch so that `verify-url` can reach it.",
+	},
+	{
+		Name:     "load-balancer-name",
+		Commands: platformCommands,
+		Description: "With router `elb`: the classic load balancer. Its tags `blue` and `green` hold" +
+			" the instance ports of the colors; the live color is the one its listeners " +
+			"forward to. Required with `elb`.",
+	},
+	{
+		Name:     "listener-ports",
+		Default:  "80,443",
+		Commands: platformCommands,
+		Description: "With router `elb`: the load balancer ports whose listeners are switched, e.g. " +
+			"`80,443`.",
+	},
+	{
+		Name:     "hosted-zone-id",
+		Commands: platformCommands,
+		Description: "With router `route53`: the hosted zone of `record-name`. Required with " +
+			"`route53`.",
+	},
+	{
+		Name:     "record-name",
+		Commands: platformCommands,
+		Description: "With router `route53`: the name of the two weighted records, set identifiers " +
+			"`blue` and `green`, each pointing at one color. Required with `route53`.",
+	},
+	{
+		Name:     "source-image",
+		Commands: cmds("deploy", "promote"),
+		Description: "The image to promote: a registry reference (a tag is resolved once to its " +
+			"digest, and that digest is copied), an OCI layout folder, or a `docker save` " +
+			"tarball. With command `deploy`, the promoted digest is then deployed.",
+	},
+	{
+		Name:     "ecr-repository",
+		Commands: cmds("deploy", "promote"),
+		Description: "Where `source-image` is copied to: an ECR repository name (`shop`, in the " +
+			"account and `region` of the credentials), a full " +
+			"`<account>.dkr.ecr.<region>.amazonaws.com/<name>`, or any other registry's " +
+			"repository (Docker config credentials).",
+	},
+	{
+		Name:     "tags",
+		Commands: cmds("deploy", "promote"),
+		Description: "Tags to give the promoted image, separated by commas or newlines. Empty: the " +
+			"git sha.",
+	},
+	{
+		Name:     "create-repository",
+		Default:  "false",
+		Commands: cmds("deploy", "promote"),
+		Description: "`true` to create a missing ECR repository; `false` makes a missing one an " +
+			"error.",
+	},
+	{
+		Name:        "scan-on-push",
+		Default:     "true",
+		Commands:    cmds("deploy", "promote"),
+		Description: "For a repository created by `create-repository`: scan images on push.",
+	},
+	{
+		Name:        "tag-immutability",
+		Default:     "false",
+		Commands:    cmds("deploy", "promote"),
+		Description: "For a repository created by `create-repository`: make its tags immutable.",
+	},
+}
