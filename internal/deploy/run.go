@@ -110,6 +110,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	res.Changed = s.Switched && !s.RolledBack
 	res.Colors, res.ActiveColor = r.finalState(after, s)
 	res.Notes = append(res.Notes, s.Notes...)
+	res.Traffic = s.Traffic
 	switch {
 	case err == nil:
 		res.Outcome = report.Success

@@ -93,6 +93,9 @@ type State struct {
 	// Notes are lines for the report: what a dry run would change, or
 	// the history entries.
 	Notes []string
+	// Traffic is the routing read at the start and every routing the run
+	// set after it, for the report's chart.
+	Traffic []report.TrafficPoint
 
 	unlock func(context.Context) error
 }
@@ -111,3 +114,14 @@ func canDryRun(x any) bool {
 }
 
 func (s *State) note(line string) { s.Notes = append(s.Notes, line) }
+
+// moved records w as the routing from now on, set (or read) by step. A
+// routing equal to the last one recorded adds nothing: the chart shows
+// changes only.
+func (s *State) moved(step string, w router.Weights) {
+	p := report.TrafficPoint{At: time.Now(), Blue: w[color.Blue], Green: w[color.Green], Step: step}
+	if n := len(s.Traffic); n > 0 && s.Traffic[n-1].Blue == p.Blue && s.Traffic[n-1].Green == p.Green {
+		return
+	}
+	s.Traffic = append(s.Traffic, p)
+}

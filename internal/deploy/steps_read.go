@@ -53,6 +53,7 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Previous = w
+	s.moved(rs.String(), w)
 	s.Live = w.Live()
 	s.Colors = map[color.Color]platform.ColorState{}
 	for _, c := range color.All {

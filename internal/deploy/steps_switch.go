@@ -57,26 +57,33 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 		// moved traffic, and only a revert that reads the route can tell.
 		s.Switched = true
 		if err := sw.set(ctx, s, w); err != nil {
-			// This step failed, so the pipeline will not revert it: put
-			// traffic back here, on a context the cancellation spares.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
-			defer cancel()
-			if rerr := sw.Revert(rctx, s); rerr != nil {
-				return fmt.Errorf("%w; %w", err, rerr)
-			}
-			return err
+			return sw.putBack(ctx, s, err)
 		}
+		s.moved(fmt.Sprintf("%s: %s %d%%", sw, s.Target, pct), w)
 		if wr, ok := sw.r.deps.Router.(interface{ Warning() string }); ok && wr.Warning() != "" {
 			sw.r.deps.Reporter.Warning(wr.Warning())
 		}
 		if i < len(steps)-1 {
 			sw.r.deps.Reporter.Info(fmt.Sprintf("%d%% of traffic on %s; watching it for %s", pct, s.Target, sw.r.opts.StepPause))
 			if err := sw.r.watch(ctx, s, sw.r.opts.StepPause, "traffic step"); err != nil {
-				return err
+				return sw.putBack(ctx, s, err)
 			}
 		}
 	}
 	return nil
+}
+
+// putBack reverts a switch that failed, or whose watch between traffic
+// steps failed, and returns err. The step failed, so the pipeline will not
+// revert it: traffic is put back here, on a context the cancellation
+// spares.
+func (sw switchStep) putBack(ctx context.Context, s *State, err error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+	defer cancel()
+	if rerr := sw.Revert(rctx, s); rerr != nil {
+		return fmt.Errorf("%w; %w", err, rerr)
+	}
+	return err
 }
 
 // set applies w after checking, right before the write, that the target
@@ -134,6 +141,7 @@ func (sw switchStep) Revert(ctx context.Context, s *State) error {
 		return fmt.Errorf("putting traffic back to %s: %w", s.Previous, err)
 	}
 	s.Switched = false
+	s.moved(fmt.Sprintf("%s: put back to %s", sw, s.Previous.Live()), s.Previous)
 	if untouched {
 		return nil
 	}

@@ -9,11 +9,13 @@ import (
 )
 
 // TrafficPoint is the share of traffic each color had from At on, as the
-// run found it (the first point) or set it (every later one).
+// run found it (the first point) or set it (every later one). Step names
+// what set it: the read at the start, a traffic step, a revert.
 type TrafficPoint struct {
 	At    time.Time `json:"at"`
 	Blue  int       `json:"blue"`
 	Green int       `json:"green"`
+	Step  string    `json:"step,omitempty"`
 }
 
 // Moved reports whether the run changed the traffic at all: only then is
@@ -98,13 +100,14 @@ func TrafficTable(r Result) []string {
 		return nil
 	}
 	start := r.Traffic[0].At
-	out := []string{"traffic   at      blue   green"}
+	out := []string{"traffic   at      blue   green  step"}
 	for i, p := range r.Traffic {
 		at := "start"
 		if i > 0 {
 			at = "+" + FormatDuration(p.At.Sub(start))
 		}
-		out = append(out, fmt.Sprintf("          %-7s %3d%%   %3d%%", at, p.Blue, p.Green))
+		line := fmt.Sprintf("          %-7s %3d%%   %3d%%   %s", at, p.Blue, p.Green, strings.Join(strings.Fields(p.Step), " "))
+		out = append(out, strings.TrimRight(line, " "))
 	}
 	return out
 }

@@ -28,9 +28,9 @@ func stepped() report.Result {
 			{Name: "bake and confirm", Status: pipeline.StatusOK, Duration: 30 * time.Second},
 		},
 		Traffic: []report.TrafficPoint{
-			{At: t0.Add(10 * time.Millisecond), Blue: 100},
-			{At: t0.Add(1010 * time.Millisecond), Blue: 75, Green: 25},
-			{At: t0.Add(2010 * time.Millisecond), Green: 100},
+			{At: t0.Add(10 * time.Millisecond), Blue: 100, Step: "read live state"},
+			{At: t0.Add(1010 * time.Millisecond), Blue: 75, Green: 25, Step: "switch traffic 25%"},
+			{At: t0.Add(2010 * time.Millisecond), Green: 100, Step: "switch traffic 100%"},
 		},
 	}
 }

@@ -70,6 +70,10 @@ func renderSummary(r report.Result) string {
 		b.WriteString("\n")
 	}
 
+	// The weights over the run, drawn by the runner's mermaid renderer;
+	// empty when the run left traffic where it found it.
+	b.WriteString(report.TrafficChart(r))
+
 	if len(r.Notes) > 0 {
 		b.WriteString("#### Notes\n\n")
 		for _, n := range r.Notes {

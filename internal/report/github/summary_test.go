@@ -83,6 +83,11 @@ func sampleResults() map[string]report.Result {
 		{Name: "watch green", Status: pipeline.StatusFailed, Duration: 2*time.Minute + 3*time.Second, Detail: "error rate 12.5% over the 5% threshold"},
 		{Name: "scale blue", Status: pipeline.StatusNotRun},
 	}
+	rolledBack.Traffic = []report.TrafficPoint{
+		{At: started.Add(time.Second), Blue: 100, Step: "read live state"},
+		{At: started.Add(66 * time.Second), Blue: 50, Green: 50, Step: "switch traffic 50%"},
+		{At: started.Add(80 * time.Second), Blue: 100, Step: "switch traffic (put back)"},
+	}
 
 	dryRun := base
 	dryRun.Outcome, dryRun.DryRun, dryRun.ActiveColor = report.Success, true, "green"

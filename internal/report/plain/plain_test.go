@@ -136,6 +136,11 @@ func TestGolden(t *testing.T) {
 				{Name: "scale blue", Status: pipeline.StatusNotRun},
 			}
 			r.Notes = nil
+			r.Traffic = []report.TrafficPoint{
+				{At: started.Add(time.Second), Blue: 100, Step: "read live state"},
+				{At: started.Add(66 * time.Second), Blue: 50, Green: 50, Step: "switch traffic 50%"},
+				{At: started.Add(80 * time.Second), Blue: 100, Step: "switch traffic (put back)"},
+			}
 			return r
 		}},
 		{"dry-run", func() report.Result {

@@ -73,6 +73,13 @@ func summary(r report.Result) string {
 		_ = t.Flush()
 	}
 
+	if lines := report.TrafficTable(r); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+
 	if len(r.Notes) > 0 {
 		b.WriteString("\n" + indent + "notes\n")
 		for _, n := range r.Notes {
