@@ -28,6 +28,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/github"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report/nextstep"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
 	"github.com/bluegreen-dev/bluegreen-action/internal/setup"
 )
@@ -152,6 +153,7 @@ func fail(rep report.Reporter, github bool, stderr io.Writer, res report.Result,
 		code = exitInput
 	}
 	res.Error = err.Error()
+	res.NextStep = nextstep.For(err, time.Now())
 	res.Finished = time.Now()
 	if res.Outcome == "" || res.Outcome == report.Success {
 		res.Outcome = report.Failed
@@ -160,6 +162,12 @@ func fail(rep report.Reporter, github bool, stderr io.Writer, res report.Result,
 		if github {
 			rep.Error(line)
 		} else {
+			fmt.Fprintln(stderr, "bluegreen: "+line)
+		}
+	}
+	if !github && res.NextStep != "" {
+		// On GitHub the closing notice and the summary carry it.
+		for line := range strings.SplitSeq(report.Wrap("next step: "+res.NextStep, 100), "\n") {
 			fmt.Fprintln(stderr, "bluegreen: "+line)
 		}
 	}

@@ -129,7 +129,7 @@ func TestBadInputPlain(t *testing.T) {
 	if got, want := stderr, "bluegreen: "+waitTimeoutError+"\n"; got != want {
 		t.Errorf("stderr = %q, want %q", got, want)
 	}
-	if strings.Contains(stdout, "::error::") {
+	if strings.Contains(stdout, "::error title=bluegreen::") {
 		t.Errorf("stdout has a GitHub annotation outside GitHub Actions:\n%s", stdout)
 	}
 }
@@ -150,7 +150,7 @@ func TestBadInputGitHub(t *testing.T) {
 				"INPUT_IMAGE":        "ghcr.io/acme/shop:1.4.2",
 				"INPUT_WAIT-TIMEOUT": "ten minutes",
 			},
-			errors: []string{"::error::" + waitTimeoutError},
+			errors: []string{"::error title=bluegreen::" + waitTimeoutError},
 		},
 		{
 			// One annotation per problem, so each shows on its own.
@@ -161,8 +161,8 @@ func TestBadInputGitHub(t *testing.T) {
 				"INPUT_WAIT-TIMEOUT": "",
 			},
 			errors: []string{
-				`::error::input "app": is required: the application's name, e.g. shop`,
-				`::error::input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote" "verify"]`,
+				`::error title=bluegreen::input "app": is required: the application's name, e.g. shop`,
+				`::error title=bluegreen::input "command": unknown command "destroy", valid commands are ["deploy" "status" "rollback" "history" "promote" "verify"]`,
 			},
 		},
 	}
@@ -177,7 +177,7 @@ func TestBadInputGitHub(t *testing.T) {
 			if got, want := code, exitInput; got != want {
 				t.Errorf("exit status = %d, want %d", got, want)
 			}
-			if diff := cmp.Diff(tc.errors, annotations(stdout, "::error::")); diff != "" {
+			if diff := cmp.Diff(tc.errors, annotations(stdout, "::error title=bluegreen::")); diff != "" {
 				t.Errorf("error annotations (-want +got):\n%s\nstdout:\n%s", diff, stdout)
 			}
 			if stderr != "" {
@@ -266,7 +266,7 @@ func TestBinaryAsGitHubAction(t *testing.T) {
 	if got, want := code, exitInput; got != want {
 		t.Errorf("exit status = %d, want %d\nstdout:\n%s\nstderr:\n%s", got, want, stdout, stderr)
 	}
-	if diff := cmp.Diff([]string{"::error::" + waitTimeoutError}, annotations(stdout, "::error::")); diff != "" {
+	if diff := cmp.Diff([]string{"::error title=bluegreen::" + waitTimeoutError}, annotations(stdout, "::error title=bluegreen::")); diff != "" {
 		t.Errorf("error annotations (-want +got):\n%s\nstdout:\n%s", diff, stdout)
 	}
 	outputs := readOutputs(t, output)

@@ -6,6 +6,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -61,21 +62,23 @@ type ColorState struct {
 // Result is every fact a run reports. Outputs, the step summary and the
 // JSON result file are all rendered from it, so they cannot disagree.
 type Result struct {
-	Command       string            `json:"command"`
-	App           string            `json:"app"`
-	Platform      string            `json:"platform"`
-	Router        string            `json:"router,omitempty"`
-	Target        string            `json:"target,omitempty"` // cluster/namespace, ECS cluster...
-	Outcome       Outcome           `json:"result"`
-	DryRun        bool              `json:"dry_run"`
-	Changed       bool              `json:"changed"`
-	Image         string            `json:"image,omitempty"`
-	Digest        string            `json:"digest,omitempty"`
-	PreviousColor string            `json:"previous_color"`
-	ActiveColor   string            `json:"active_color"`
-	Error         string            `json:"error,omitempty"`
-	Colors        []ColorState      `json:"colors,omitempty"`
-	Steps         []pipeline.Result `json:"steps"`
+	Command       string  `json:"command"`
+	App           string  `json:"app"`
+	Platform      string  `json:"platform"`
+	Router        string  `json:"router,omitempty"`
+	Target        string  `json:"target,omitempty"` // cluster/namespace, ECS cluster...
+	Outcome       Outcome `json:"result"`
+	DryRun        bool    `json:"dry_run"`
+	Changed       bool    `json:"changed"`
+	Image         string  `json:"image,omitempty"`
+	Digest        string  `json:"digest,omitempty"`
+	PreviousColor string  `json:"previous_color"`
+	ActiveColor   string  `json:"active_color"`
+	Error         string  `json:"error,omitempty"`
+	// NextStep says what to do about Error, where the cause is known.
+	NextStep string            `json:"next_step,omitempty"`
+	Colors   []ColorState      `json:"colors,omitempty"`
+	Steps    []pipeline.Result `json:"steps"`
 	// Extra holds command-specific tables (history entries, dry-run
 	// changes), rendered as a list under the summary.
 	Notes []string `json:"notes,omitempty"`
@@ -101,6 +104,60 @@ func (r Result) Outputs() [][2]string {
 		{"digest", r.Digest},
 		{"changed", changed},
 	}
+}
+
+// NotRun returns the names of the steps that never ran. A failed run
+// lists them in one line rather than a row each: what matters is where
+// it stopped.
+func (r Result) NotRun() []string {
+	var names []string
+	for _, s := range r.Steps {
+		if s.Status == pipeline.StatusNotRun {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// InError reports whether a step's detail is already part of the run's
+// error, so that a report can say it once, in the error.
+func (r Result) InError(s pipeline.Result) bool {
+	return r.Error != "" && strings.TrimSpace(s.Detail) != "" && strings.Contains(r.Error, s.Detail)
+}
+
+// NotRunLine says which steps never ran: "3 steps not run: a, b, c".
+func NotRunLine(names []string) string {
+	noun := "steps"
+	if len(names) == 1 {
+		noun = "step"
+	}
+	return fmt.Sprintf("%d %s not run: %s", len(names), noun, strings.Join(names, ", "))
+}
+
+// Wrap breaks the lines of s longer than width at spaces, so that a long
+// error (an ARN, a wrapped API message) reads without scrolling. Words
+// longer than width stay whole.
+func Wrap(s string, width int) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		// Continuation lines are indented so that a reader can tell a
+		// wrapped line from the next one of the message.
+		prefix := ""
+		for len(prefix)+len(line) > width {
+			room := width - len(prefix)
+			cut := strings.LastIndexByte(line[:room+1], ' ')
+			if cut <= 0 {
+				if cut = strings.IndexByte(line, ' '); cut <= 0 {
+					break
+				}
+			}
+			out = append(out, prefix+line[:cut])
+			line = strings.TrimLeft(line[cut:], " ")
+			prefix = "  "
+		}
+		out = append(out, prefix+line)
+	}
+	return strings.Join(out, "\n")
 }
 
 // FormatDuration rounds d for people reading a report: 340ms, 1.2s, 2m3s,

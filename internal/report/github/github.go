@@ -183,18 +183,27 @@ func (r *Reporter) Progress(msg string) {
 	r.print(msg)
 }
 
+// annotationTitle heads every annotation, so that a run's page tells
+// bluegreen's annotations from those of other steps.
+const annotationTitle = "bluegreen"
+
+// titled returns the runner's writer of annotations with a title.
+func (r *Reporter) titled(title string) *githubactions.Action {
+	return r.gha.WithFieldsMap(map[string]string{"title": title})
+}
+
 // Warning writes a warning annotation.
 func (r *Reporter) Warning(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.gha.Warningf("%s", msg)
+	r.titled(annotationTitle).Warningf("%s", msg)
 }
 
 // Error writes an error annotation.
 func (r *Reporter) Error(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.gha.Errorf("%s", msg)
+	r.titled(annotationTitle).Errorf("%s", msg)
 }
 
 // Finish closes any open group, appends res's outputs to $GITHUB_OUTPUT
@@ -213,14 +222,20 @@ func (r *Reporter) Finish(res report.Result) error {
 		}
 	} else if !r.warnedOutput {
 		r.warnedOutput = true
-		r.gha.Warningf("GITHUB_OUTPUT is not set, so the action's outputs are not written")
+		r.titled(annotationTitle).Warningf("GITHUB_OUTPUT is not set, so the action's outputs are not written")
 	}
 	if path := r.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendFile(path, []byte(summary(res))); err != nil {
 			errs = append(errs, fmt.Errorf("writing step summary: %w", err))
 		}
 	}
-	r.gha.Noticef("%s; live color: %s", headline(res), liveText(res))
+	// The error itself was annotated when it happened; this notice says
+	// where things stand and, when known, what to do next.
+	msg := "live color: " + liveText(res)
+	if res.NextStep != "" {
+		msg += "\nNext step: " + res.NextStep
+	}
+	r.titled(headline(res)).Noticef("%s", msg)
 	return errors.Join(errs...)
 }
 

@@ -245,7 +245,7 @@ func TestOutputsUnset(t *testing.T) {
 			t.Fatalf("Finish: %v", err)
 		}
 	}
-	const warning = "::warning::GITHUB_OUTPUT is not set, so the action's outputs are not written\n"
+	const warning = "::warning title=bluegreen::GITHUB_OUTPUT is not set, so the action's outputs are not written\n"
 	if got, want := strings.Count(buf.String(), warning), 1; got != want {
 		t.Errorf("warning written %d times, want %d; log:\n%s", got, want, buf.String())
 	}

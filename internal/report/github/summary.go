@@ -51,8 +51,14 @@ func renderSummary(r report.Result) string {
 	if len(r.Steps) > 0 {
 		b.WriteString("| Step | Status | Duration | Detail |\n| --- | --- | ---: | --- |\n")
 		for _, s := range r.Steps {
+			if s.Status == pipeline.StatusNotRun {
+				continue
+			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n",
-				inline(s.Name), statusText(s.Status), stepDuration(s), inline(s.Detail))
+				inline(s.Name), statusText(s.Status), stepDuration(s), stepDetail(r, s))
+		}
+		if names := r.NotRun(); len(names) > 0 {
+			b.WriteString("\n" + statusIcons[pipeline.StatusNotRun] + inline(report.NotRunLine(names)) + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -83,11 +89,27 @@ func renderSummary(r report.Result) string {
 	}
 
 	if r.Error != "" {
-		text := strings.TrimRight(r.Error, "\n")
+		text := report.Wrap(strings.TrimRight(r.Error, "\n"), wrapWidth)
 		fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
 		fmt.Fprintf(&b, "#### Error\n\n%s\n%s\n%s\n\n", fence, text, fence)
 	}
+	if r.NextStep != "" {
+		b.WriteString("**Next step:** " + inline(r.NextStep) + "\n\n")
+	}
 	return b.String()
+}
+
+// wrapWidth is where the error block breaks its lines: a code block does
+// not wrap on the summary page, and an ARN-laden error would scroll.
+const wrapWidth = 100
+
+// stepDetail is a step's detail for its cell, unless the error below says
+// it already: the error is said once.
+func stepDetail(r report.Result, s pipeline.Result) string {
+	if r.InError(s) {
+		return "see the error below"
+	}
+	return inline(s.Detail)
 }
 
 // headline names the run and its outcome: "bluegreen deploy of shop:

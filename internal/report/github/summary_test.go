@@ -65,9 +65,23 @@ func sampleResults() map[string]report.Result {
 	failed.Steps = []pipeline.Result{
 		{Name: "lock", Status: pipeline.StatusReverted, Duration: 180 * time.Millisecond},
 		{Name: "deploy green", Status: pipeline.StatusRevertFailed, Duration: 95 * time.Second, Detail: "scaling service \"shop-green\" to 0: context deadline exceeded after 30s"},
-		{Name: "switch traffic", Status: pipeline.StatusFailed, Duration: 310 * time.Millisecond, Detail: "modifying listener: AccessDenied:\nnot authorized"},
+		{Name: "switch traffic", Status: pipeline.StatusFailed, Duration: 310 * time.Millisecond, Detail: "modifying listener \"arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2\": AccessDenied: not authorized"},
+		{Name: "bake and confirm", Status: pipeline.StatusNotRun},
 		{Name: "scale blue", Status: pipeline.StatusNotRun},
 		{Name: "unlock", Status: pipeline.StatusNotRun},
+	}
+
+	// A failed first contact: the lock was never taken, nothing ran.
+	refused := base
+	refused.Outcome, refused.PreviousColor, refused.ActiveColor = report.Failed, "unknown", "unknown"
+	refused.Error = `lock: reading lease "shop-bluegreen-lock": Get "https://127.0.0.1:6443/apis/coordination.k8s.io/v1/namespaces/shop/leases/shop-bluegreen-lock": dial tcp 127.0.0.1:6443: connect: connection refused`
+	refused.NextStep = "Nothing accepted a connection at 127.0.0.1:6443, the API server the kubeconfig names."
+	refused.Steps = []pipeline.Result{
+		{Name: "promote image", Status: pipeline.StatusSkipped, Detail: "no promotion configured"},
+		{Name: "lock", Status: pipeline.StatusFailed, Duration: 4 * time.Millisecond, Detail: `reading lease "shop-bluegreen-lock": Get "https://127.0.0.1:6443/apis/coordination.k8s.io/v1/namespaces/shop/leases/shop-bluegreen-lock": dial tcp 127.0.0.1:6443: connect: connection refused`},
+	}
+	for _, name := range []string{"read live state", "deploy idle color", "wait until ready", "point preview", "verify", "migrate before", "switch traffic", "bake and confirm"} {
+		refused.Steps = append(refused.Steps, pipeline.Result{Name: name, Status: pipeline.StatusNotRun})
 	}
 
 	rolledBack := base
@@ -107,6 +121,7 @@ func sampleResults() map[string]report.Result {
 	return map[string]report.Result{
 		"success":     success,
 		"failed":      failed,
+		"refused":     refused,
 		"rolled-back": rolledBack,
 		"dry-run":     dryRun,
 	}
@@ -119,6 +134,34 @@ func TestSummaryGolden(t *testing.T) {
 			t.Parallel()
 			golden(t, "summary-"+name+".golden", []byte(summary(r)))
 		})
+	}
+}
+
+// TestSummaryErrorOnce: a failed run's error appears once in its summary,
+// in the error block, not again in the cells of the steps it came from.
+func TestSummaryErrorOnce(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"failed", "refused"} {
+		r := sampleResults()[name]
+		s := summary(r)
+		table, _, ok := strings.Cut(s, "#### Error")
+		if !ok {
+			t.Fatalf("%s: summary has no error block:\n%s", name, s)
+		}
+		for _, step := range r.Steps {
+			if step.Status == pipeline.StatusNotRun {
+				if strings.Contains(s, "| "+step.Name+" |") {
+					t.Errorf("%s: step %q that never ran has a row of its own:\n%s", name, step.Name, s)
+				}
+				continue
+			}
+			if step.Status != pipeline.StatusFailed && step.Status != pipeline.StatusRevertFailed {
+				continue
+			}
+			if got := strings.Count(table, inline(step.Detail)); got > 0 {
+				t.Errorf("%s: detail of %q repeated in its cell %d times:\n%s", name, step.Name, got, s)
+			}
+		}
 	}
 }
 

@@ -99,6 +99,9 @@ func run(t *testing.T, rep *Reporter, clock *fakeClock, r report.Result) {
 	t.Helper()
 	rep.Info("deploying ghcr.io/acme/shop:1.4.2 to green")
 	for _, s := range r.Steps {
+		if s.Status == pipeline.StatusNotRun {
+			continue // a run reports these only in its summary
+		}
 		rep.StepStarted(s.Name)
 		if s.Name == "deploy green" {
 			for i := range 4 {
@@ -140,6 +143,18 @@ func TestGolden(t *testing.T) {
 				{At: started.Add(time.Second), Blue: 100, Step: "read live state"},
 				{At: started.Add(66 * time.Second), Blue: 50, Green: 50, Step: "switch traffic 50%"},
 				{At: started.Add(80 * time.Second), Blue: 100, Step: "switch traffic (put back)"},
+			}
+			return r
+		}},
+		{"failed", func() report.Result {
+			r := sampleResult()
+			r.Outcome, r.Changed, r.PreviousColor, r.ActiveColor, r.Colors, r.Notes = report.Failed, false, "unknown", "unknown", nil, nil
+			detail := `reading lease "shop-bluegreen-lock": deployments.apps is forbidden: User "ci" cannot get resource "leases"`
+			r.Error = "lock: " + detail
+			r.NextStep = "The cluster refused a request (403 Forbidden): apply docs/rbac-kubernetes.yaml."
+			r.Steps = []pipeline.Result{{Name: "lock", Status: pipeline.StatusFailed, Duration: 4 * time.Millisecond, Detail: detail}}
+			for _, name := range []string{"read live state", "deploy idle color", "wait until ready", "switch traffic", "bake and confirm"} {
+				r.Steps = append(r.Steps, pipeline.Result{Name: name, Status: pipeline.StatusNotRun})
 			}
 			return r
 		}},

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
 
@@ -16,7 +17,8 @@ import (
 //	    ...
 //
 // followed by a table of colors, a table of steps and the notes. The
-// error is left out: the caller reports it once, on stderr.
+// error is left out, and a failed step's cell points to it: the caller
+// reports it once, on stderr, with the next step when one is known.
 func summary(r report.Result) string {
 	var b strings.Builder
 	b.WriteString("\n==> " + headline(r) + "\n")
@@ -64,13 +66,23 @@ func summary(r report.Result) string {
 		t := table(&b)
 		fmt.Fprintf(t, "%sstep\tstatus\tduration\tdetail\n", indent)
 		for _, s := range r.Steps {
+			if s.Status == pipeline.StatusNotRun {
+				continue
+			}
 			d := ""
 			if s.Duration > 0 || ran(s.Status) {
 				d = report.FormatDuration(s.Duration)
 			}
-			fmt.Fprintf(t, "%s%s\t%s\t%s\t%s\n", indent, cell(s.Name), s.Status, d, cell(s.Detail))
+			detail := cell(s.Detail)
+			if r.InError(s) {
+				detail = "see the error"
+			}
+			fmt.Fprintf(t, "%s%s\t%s\t%s\t%s\n", indent, cell(s.Name), s.Status, d, detail)
 		}
 		_ = t.Flush()
+		if names := r.NotRun(); len(names) > 0 {
+			b.WriteString(indent + report.NotRunLine(names) + "\n")
+		}
 	}
 
 	if lines := report.TrafficTable(r); len(lines) > 0 {
