@@ -55,6 +55,7 @@ type Config struct {
 	Kubernetes Kubernetes
 	AWS        AWS
 	Promote    Promote
+	Hosts      Hosts
 }
 
 // AWS holds the inputs of platform ecs and routers alb, elb and route53,
@@ -127,7 +128,10 @@ func (c *Config) defaults() {
 	c.Platform = strings.ToLower(strings.TrimSpace(c.Platform))
 	c.Router = strings.ToLower(strings.TrimSpace(c.Router))
 	if c.Router == "" {
-		c.Router = map[string]string{"kubernetes": "service", "ecs": "alb"}[c.Platform]
+		c.Router = map[string]string{"kubernetes": "service", "ecs": "alb", "hosts": "haproxy"}[c.Platform]
+	}
+	if c.Hosts.Backend == "" && c.Platform == "hosts" && c.Router == "haproxy" {
+		c.Hosts.Backend = c.App
 	}
 	k := &c.Kubernetes
 	if k.Service == "" && c.App != "" {

@@ -66,6 +66,7 @@ func TestLoadDefaults(t *testing.T) {
 		},
 		AWS:     config.AWS{ListenerPorts: config.List{"80", "443"}},
 		Promote: config.Promote{ScanOnPush: true},
+		Hosts:   config.Hosts{VersionPath: "/version"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load() (-want +got):\n%s", diff)

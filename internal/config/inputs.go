@@ -91,7 +91,8 @@ var inputs = []Input{
 		Commands: platformCommands,
 		Description: "Where the two colors run. `kubernetes`: Deployments `<app>-blue` and " +
 			"`<app>-green`. `ecs`: ECS services `<app>-blue` and `<app>-green` in " +
-			"`cluster`.",
+			"`cluster`. `hosts`: machines bluegreen does not manage, behind HAProxy; " +
+			"`deploy-command` deploys to them.",
 	},
 	{
 		Name:     "router",
@@ -104,8 +105,9 @@ var inputs = []Input{
 			"steps). With platform `ecs`: `alb` (weighted forward of an ALB listener or " +
 			"rule). With either: `elb` (a classic ELB's listeners switched between the " +
 			"colors' ports, kept in the ELB's tags `blue` and `green`) or `route53` " +
-			"(weighted records). Default depends on `platform`: `service` on `kubernetes`, " +
-			"`alb` on `ecs`.",
+			"(weighted records). Default depends on `platform`: `service` on " +
+			"`kubernetes`, `alb` on `ecs`, `haproxy` (server weights through the Runtime " +
+			"API) on `hosts`.",
 	},
 	{
 		Name:     "wait-timeout",
@@ -399,6 +401,55 @@ var inputs = []Input{
 		Commands: platformCommands,
 		Description: "With router `route53`: the name of the two weighted records, set identifiers " +
 			"`blue` and `green`, each pointing at one color. Required with `route53`.",
+	},
+	{
+		Name:     "deploy-command",
+		Commands: cmds("deploy"),
+		Description: "With platform `hosts`: the command that puts `image` on the idle color's " +
+			"machines (containers or VMs bluegreen does not manage). It runs on the CI " +
+			"runner with `BLUEGREEN_APP`, `BLUEGREEN_COLOR` and `BLUEGREEN_IMAGE` set, " +
+			"its output streamed into the log; a non-zero exit fails the run before any " +
+			"traffic moves. Words as in `migrate-before`. Required to deploy with " +
+			"`hosts`.",
+	},
+	{
+		Name:     "version-path",
+		Default:  "/version",
+		Commands: platformCommands,
+		Description: "With platform `hosts`: the path every server answers `GET` on with the " +
+			"release it runs (the `image` value it was deployed with). A color is ready " +
+			"when every server of it is UP in HAProxy's health checks and answers the " +
+			"wanted release here.",
+	},
+	{
+		Name:     "haproxy-runtime-api",
+		Commands: platformCommands,
+		Description: "With router `haproxy`: HAProxy's Runtime API (a stats socket at `level " +
+			"admin`), `host:port` or `unix:/path/to/socket`. Required with `haproxy`. " +
+			"Unreachable or below admin level is a bad input (exit 2).",
+	},
+	{
+		Name:     "haproxy-backend",
+		Commands: platformCommands,
+		Description: "With router `haproxy`: the backend whose servers carry the traffic. Each " +
+			"server belongs to the color its name starts with (`blue1`, `green-a`); the " +
+			"live color is the one whose servers carry weight. Default `<app>`.",
+	},
+	{
+		Name:     "haproxy-preview-backend",
+		Commands: cmds("deploy"),
+		Description: "With router `haproxy`: a second backend, with servers of both colors like " +
+			"`haproxy-backend`, pointed at the new color before `verify-url` is checked. " +
+			"Without it the new color is reached at its servers' own addresses.",
+	},
+	{
+		Name:     "haproxy-history-map",
+		Commands: platformCommands,
+		Description: "With router `haproxy`: the path of a map file HAProxy's configuration loads " +
+			"(e.g. `http-request set-var(txn.bluegreen) " +
+			"str(x),map(/etc/haproxy/bluegreen.map)`); history is kept in that map " +
+			"through the Runtime API. HAProxy holds it in memory: a reload starts again " +
+			"from the file. Without it no history is kept.",
 	},
 	{
 		Name:     "source-image",

@@ -20,17 +20,18 @@ import (
 // Choices of the inputs that take one of a fixed set of values.
 var (
 	Commands  = []string{"deploy", "status", "rollback", "history", "promote", "verify"}
-	Platforms = []string{"kubernetes", "ecs"}
+	Platforms = []string{"kubernetes", "ecs", "hosts"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
 		"kubernetes": {"service", "gateway", "ingress", "elb", "route53"},
 		"ecs":        {"alb", "elb", "route53"},
+		"hosts":      {"haproxy"},
 	}
 )
 
 // SplitRouters are the routers that can send part of the traffic to each
 // color.
-var SplitRouters = []string{"gateway", "alb", "route53"}
+var SplitRouters = []string{"gateway", "alb", "route53", "haproxy"}
 
 // Percentages returns traffic-steps as percentages of traffic for the new
 // color: whole numbers from 1 to 100, rising, ending with 100 (added when
@@ -145,6 +146,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateMigrations()...)
 	errs = append(errs, c.AWS.validate(c)...)
+	errs = append(errs, c.Hosts.validate(c)...)
 	errs = append(errs, c.Promote.validate(c)...)
 	if c.ResultFile != "" {
 		if st, err := os.Stat(filepath.Dir(c.ResultFile)); err != nil || !st.IsDir() {

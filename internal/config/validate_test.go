@@ -24,6 +24,9 @@ var validBase = env{
 	"INPUT_IMAGE": "ghcr.io/acme/shop:1.4.2",
 }
 
+// hostsBase is a valid deploy on platform hosts.
+var hostsBase = validBase.with("INPUT_PLATFORM", "hosts", "INPUT_DEPLOY-COMMAND", "./deploy.sh green", "INPUT_HAPROXY-RUNTIME-API", "127.0.0.1:9999")
+
 // validationCases are bad input sets and, in testdata/validation.golden,
 // the exact message each one gets. FuzzLoad seeds from them too.
 var validationCases = []struct {
@@ -60,6 +63,15 @@ var validationCases = []struct {
 	{name: "traffic-steps not rising", env: validBase.with("INPUT_ROUTER", "gateway", "INPUT_ROUTE", "shop", "INPUT_TRAFFIC-STEPS", "50\n10")},
 	{name: "traffic-steps with a router that cannot split", env: validBase.with("INPUT_TRAFFIC-STEPS", "10,50")},
 	{name: "traffic-step-pause not a duration", env: validBase.with("INPUT_TRAFFIC-STEP-PAUSE", "1 minute")},
+	{name: "hosts without deploy-command or runtime api", env: validBase.with("INPUT_PLATFORM", "hosts")},
+	{name: "hosts runtime api not an address", env: hostsBase.with("INPUT_HAPROXY-RUNTIME-API", "haproxy.sock")},
+	{name: "hosts runtime api unix without path", env: hostsBase.with("INPUT_HAPROXY-RUNTIME-API", "unix:")},
+	{name: "hosts backend name invalid", env: hostsBase.with("INPUT_HAPROXY-BACKEND", "shop web")},
+	{name: "hosts preview backend same as backend", env: hostsBase.with("INPUT_HAPROXY-PREVIEW-BACKEND", "shop")},
+	{name: "hosts version-path not a path", env: hostsBase.with("INPUT_VERSION-PATH", "version")},
+	{name: "hosts with scale-down-after", env: hostsBase.with("INPUT_SCALE-DOWN-AFTER", "10m")},
+	{name: "hosts with router service", env: hostsBase.with("INPUT_ROUTER", "service")},
+	{name: "haproxy inputs without hosts", env: validBase.with("INPUT_HAPROXY-RUNTIME-API", "127.0.0.1:9999", "INPUT_DEPLOY-COMMAND", "./deploy.sh")},
 	{name: "result-file in a missing folder", env: validBase.with("BLUEGREEN_RESULT_FILE", "testdata/no-such-folder/result.json")},
 	{
 		name: "several at once",
@@ -86,6 +98,9 @@ func TestValidBase(t *testing.T) {
 	t.Parallel()
 	if err := loadAndValidate(t.Context(), validBase); err != nil {
 		t.Fatalf("the base of the validation cases is not valid: %v", err)
+	}
+	if err := loadAndValidate(t.Context(), hostsBase.with("INPUT_TRAFFIC-STEPS", "10,50")); err != nil {
+		t.Fatalf("the hosts base of the validation cases is not valid: %v", err)
 	}
 }
 

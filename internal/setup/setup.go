@@ -64,6 +64,8 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		err = kubernetes(ctx, cfg, rep, &b.Deps, b.AWS)
 	case "ecs":
 		err = ecsPlatform(ctx, cfg, rep, &b.Deps, b.AWS)
+	case "hosts":
+		err = hostsPlatform(ctx, cfg, rep, &b.Deps)
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}

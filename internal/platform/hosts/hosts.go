@@ -1,0 +1,241 @@
+// Package hosts runs the colors on machines bluegreen does not manage:
+// containers or VMs behind a load balancer. A user's deploy command puts
+// a release on a color's machines; which release each machine runs is
+// read from the machine itself (GET <version-path>), and whether it may
+// take traffic from the load balancer's own health checks.
+package hosts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
+)
+
+// Server is one machine of a color, as the load balancer sees it.
+type Server struct {
+	Name string
+	// Addr is host:port, where the machine answers HTTP itself.
+	Addr string
+	// Up is the load balancer's verdict from its health checks; State
+	// says why not, for messages.
+	Up    bool
+	State string
+}
+
+// Fleet lists the machines of a color: the servers of the load balancer.
+type Fleet interface {
+	Servers(ctx context.Context, c color.Color) ([]Server, error)
+}
+
+// Config is what the platform needs.
+type Config struct {
+	Fleet Fleet
+	App   string
+	// DeployCommand puts a release on a color's machines; it runs with
+	// BLUEGREEN_APP, BLUEGREEN_COLOR and BLUEGREEN_IMAGE set.
+	DeployCommand []string
+	// VersionPath is where every machine answers the release it runs.
+	VersionPath string
+}
+
+// Platform is the hosts platform.
+type Platform struct {
+	cfg    Config
+	client *http.Client
+	poll   time.Duration
+	log    func(string)
+	env    []string
+
+	mu     sync.Mutex
+	wanted map[color.Color]string
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// Option tunes a Platform.
+type Option func(*Platform)
+
+// WithPoll sets how often Wait looks again (1s by default).
+func WithPoll(d time.Duration) Option { return func(p *Platform) { p.poll = d } }
+
+// WithLog sends each line the deploy command prints to log.
+func WithLog(log func(string)) Option { return func(p *Platform) { p.log = log } }
+
+// WithClient sets the HTTP client of version reads (2s timeout by default).
+func WithClient(c *http.Client) Option { return func(p *Platform) { p.client = c } }
+
+// WithEnv adds variables to the deploy command's environment, beside the
+// process's own and the BLUEGREEN_* ones.
+func WithEnv(env []string) Option { return func(p *Platform) { p.env = env } }
+
+// New returns the platform of cfg.
+func New(cfg Config, opts ...Option) (*Platform, error) {
+	if cfg.Fleet == nil || cfg.App == "" {
+		return nil, errors.New("hosts platform: Fleet and App are required")
+	}
+	if cfg.VersionPath == "" {
+		cfg.VersionPath = "/version"
+	}
+	p := &Platform{cfg: cfg, client: &http.Client{Timeout: 2 * time.Second}, poll: time.Second,
+		log: func(string) {}, wanted: map[color.Color]string{}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p, nil
+}
+
+// machine is what one server answered.
+type machine struct {
+	Server
+	release string
+	err     error
+}
+
+func (p *Platform) machines(ctx context.Context, c color.Color) ([]machine, error) {
+	servers, err := p.cfg.Fleet.Servers(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]machine, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		out[i].Server = s
+		wg.Add(1)
+		go func(m *machine) {
+			defer wg.Done()
+			m.release, m.err = p.version(ctx, m.Addr)
+		}(&out[i])
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// version asks a machine which release it runs.
+func (p *Platform) version(ctx context.Context, addr string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+p.cfg.VersionPath, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s answered %s", p.cfg.VersionPath, resp.Status)
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	return strings.TrimSpace(line), nil
+}
+
+// Describe reads what color c runs: the release its machines answer, and
+// how many of them are up in the load balancer's checks and answer the
+// release wanted (the one this run deployed, else the one most answer).
+func (p *Platform) Describe(ctx context.Context, c color.Color) (platform.ColorState, error) {
+	ms, err := p.machines(ctx, c)
+	if err != nil {
+		return platform.ColorState{}, err
+	}
+	st := platform.ColorState{Color: c, Exists: len(ms) > 0, Desired: int32(len(ms))}
+	want := p.want(c, ms)
+	st.Release.Image = want
+	for _, m := range ms {
+		if m.err == nil && m.release == want {
+			st.Updated++
+			if m.Up {
+				st.Ready++
+			}
+		}
+	}
+	st.Available = st.Ready
+	st.Healthy = st.Desired > 0 && st.Ready == st.Desired
+	if w := p.wantedOf(c); w != "" && want != w {
+		st.Healthy = false
+	}
+	return st, nil
+}
+
+// want is the release color c should answer: the one this run deployed,
+// else the one most of its machines answer.
+func (p *Platform) want(c color.Color, ms []machine) string {
+	if w := p.wantedOf(c); w != "" {
+		return w
+	}
+	count := map[string]int{}
+	for _, m := range ms {
+		if m.err == nil && m.release != "" {
+			count[m.release]++
+		}
+	}
+	best := ""
+	for r, n := range count {
+		if n > count[best] || (n == count[best] && r < best) {
+			best = r
+		}
+	}
+	return best
+}
+
+func (p *Platform) wantedOf(c color.Color) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wanted[c]
+}
+
+// Wait polls until every machine of c is up and answers the wanted
+// release, or ctx ends: then the error says what each machine lacks.
+func (p *Platform) Wait(ctx context.Context, c color.Color, progress func(string)) error {
+	for {
+		ms, err := p.machines(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		want := p.want(c, ms)
+		var lacking []string
+		for _, m := range ms {
+			switch {
+			case m.err != nil:
+				lacking = append(lacking, fmt.Sprintf("%s (%s): %v", m.Name, m.Addr, m.err))
+			case m.release != want:
+				lacking = append(lacking, fmt.Sprintf("%s (%s) answers %q, not %q", m.Name, m.Addr, m.release, want))
+			case !m.Up:
+				lacking = append(lacking, fmt.Sprintf("%s (%s) is %s in the load balancer's health checks", m.Name, m.Addr, m.State))
+			}
+		}
+		if err == nil && len(ms) > 0 && len(lacking) == 0 {
+			return nil
+		}
+		if len(ms) == 0 && err == nil {
+			lacking = []string{"the color has no server"}
+		}
+		sort.Strings(lacking)
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				lacking = append(lacking, err.Error())
+			}
+			return fmt.Errorf("%s %w: %s (%v)", c, platform.ErrNotReady, strings.Join(lacking, "; "), context.Cause(ctx))
+		case <-time.After(p.poll):
+		}
+		progress(fmt.Sprintf("%s: %d of %d servers not ready: %s", c, len(lacking), len(ms), strings.Join(lacking, "; ")))
+	}
+}
+
+// Scale is not possible: the machines are not bluegreen's to start or
+// stop.
+func (p *Platform) Scale(context.Context, color.Color, int32) error {
+	return errors.New("platform hosts does not start or stop machines; bring the color's servers up and retry")
+}

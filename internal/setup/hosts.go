@@ -1,0 +1,98 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history/haproxymap"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/local"
+	"github.com/bluegreen-dev/bluegreen-action/internal/platform/hosts"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/haproxy"
+)
+
+// RuntimeTimeout bounds each command to HAProxy's Runtime API.
+var RuntimeTimeout = 5 * time.Second
+
+// hostsPlatform builds platform hosts with router haproxy. Everything it
+// needs from HAProxy is checked here, before any write: the API at admin
+// level, the backends and their colored servers, the history map.
+func hostsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, opts ...hosts.Option) error {
+	h := cfg.Hosts
+	api, err := haproxy.Dial(h.RuntimeAPI, RuntimeTimeout)
+	if err != nil {
+		return config.Errorf("haproxy-runtime-api", "%v", err)
+	}
+	r, err := haproxy.New(haproxy.Config{API: api, Backend: h.Backend})
+	if err != nil {
+		return err
+	}
+	if err := haproxyInputErr(r.Check(ctx), "haproxy-backend"); err != nil {
+		return err
+	}
+	deps.Router = r
+	if h.PreviewBackend != "" {
+		pr, err := haproxy.New(haproxy.Config{API: api, Backend: h.PreviewBackend})
+		if err != nil {
+			return err
+		}
+		if err := haproxyInputErr(pr.Check(ctx), "haproxy-preview-backend"); err != nil {
+			return err
+		}
+		deps.Preview = pr
+	}
+	if cfg.Command == "deploy" && len(h.DeployCommand) > 0 {
+		if _, err := exec.LookPath(h.DeployCommand[0]); err != nil {
+			return config.Errorf("deploy-command", "%q cannot be run: %v", h.DeployCommand[0], err)
+		}
+	}
+	opts = append([]hosts.Option{hosts.WithLog(rep.Info)}, opts...)
+	deps.Platform, err = hosts.New(hosts.Config{Fleet: fleet{r}, App: cfg.App, DeployCommand: h.DeployCommand, VersionPath: h.VersionPath}, opts...)
+	if err != nil {
+		return err
+	}
+	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
+		deps.Migrator = &local.Migrator{App: cfg.App, Image: cfg.Image}
+	}
+	if h.HistoryMap != "" {
+		store := haproxymap.New(api, h.HistoryMap, cfg.App)
+		if err := store.Check(ctx); err != nil {
+			return config.Errorf("haproxy-history-map", "%v", err)
+		}
+		deps.History = store
+	}
+	return nil
+}
+
+// haproxyInputErr names the input at fault in a failed check: the
+// Runtime API when it does not answer at admin level, else the backend.
+func haproxyInputErr(err error, backendInput string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, haproxy.ErrUnreachable), errors.Is(err, haproxy.ErrNotAdmin):
+		return config.Errorf("haproxy-runtime-api", "%v", err)
+	default:
+		return config.Errorf(backendInput, "%v", err)
+	}
+}
+
+// fleet shows the platform the backend's servers of each color.
+type fleet struct{ r *haproxy.Router }
+
+func (f fleet) Servers(ctx context.Context, c color.Color) ([]hosts.Server, error) {
+	list, err := f.r.Servers(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hosts.Server, len(list))
+	for i, s := range list {
+		out[i] = hosts.Server{Name: s.Name, Addr: s.Addr, Up: s.Up, State: s.State}
+	}
+	return out, nil
+}
