@@ -14,6 +14,8 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -36,6 +38,9 @@ type awsGround struct {
 	t   *testing.T
 	ecs *awsfake.ECS
 	elb *awsfake.ELBv2
+	// history and locker, when set, are given to the runs.
+	history history.Store
+	locker  lock.Locker
 }
 
 func newAWSGround(t *testing.T) *awsGround {
@@ -92,6 +97,12 @@ func (g *awsGround) run(command, image string, tweak func(*deploy.Options)) (rep
 		tweak(&opts)
 	}
 	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}}
+	if g.history != nil {
+		deps.History = g.history
+	}
+	if g.locker != nil {
+		deps.Locker = g.locker
+	}
 	res, err := deploy.New(command, opts, deps).Execute(g.t.Context())
 	return res, err, log.String()
 }

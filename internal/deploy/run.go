@@ -107,6 +107,11 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		return res, err
 	}
 	res.PreviousColor = s.Live.String()
+	if s.Colors == nil {
+		// The live state was never read (the lock was refused, or the
+		// read failed): which color served is not known, not "none".
+		res.PreviousColor = "unknown"
+	}
 	res.Changed = s.Switched && !s.RolledBack
 	res.Colors, res.ActiveColor = r.finalState(after, s)
 	res.Notes = append(res.Notes, s.Notes...)

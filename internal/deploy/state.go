@@ -36,6 +36,9 @@ type Options struct {
 	ScaleDownAfter time.Duration
 	LockTimeout    time.Duration
 	DryRun         bool
+	// FromManifest says the platform deploys from a manifest, whose
+	// replica count holds when the live color gives none.
+	FromManifest bool
 
 	// MigrateBefore and MigrateAfter are commands run with the new image
 	// before the switch (expand) and after the bake (contract).
@@ -98,6 +101,8 @@ type State struct {
 	Traffic []report.TrafficPoint
 
 	unlock func(context.Context) error
+	// historyEntries counts the entries the history command read.
+	historyEntries int
 }
 
 // DryRunner is implemented by platforms and routers whose writes can be

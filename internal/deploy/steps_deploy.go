@@ -27,7 +27,7 @@ func (d deployStep) Skip(s *State) (string, bool) { return upToDate(s) }
 func (d deployStep) Run(ctx context.Context, s *State) error {
 	replicas := s.Colors[s.Live].Desired
 	if d.r.opts.DryRun {
-		s.note(fmt.Sprintf("deploy %s to %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(replicas)))
+		s.note(fmt.Sprintf("deploy %s to %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(replicas, d.r.opts.FromManifest)))
 		if !canDryRun(d.r.deps.Platform) {
 			return nil
 		}
@@ -36,12 +36,17 @@ func (d deployStep) Run(ctx context.Context, s *State) error {
 }
 
 func (d deployStep) Detail(s *State) string {
-	return fmt.Sprintf("%s -> %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(s.Colors[s.Live].Desired))
+	return fmt.Sprintf("%s -> %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(s.Colors[s.Live].Desired, d.r.opts.FromManifest))
 }
 
-func replicasText(n int32) string {
-	if n <= 0 {
+func replicasText(n int32, fromManifest bool) string {
+	switch {
+	case n <= 0 && fromManifest:
 		return "replicas from the manifest"
+	case n <= 0:
+		// The platform keeps the color's own count, or copies the other
+		// color's when it creates it.
+		return "replicas as the color's current spec"
 	}
 	return fmt.Sprintf("%d replicas, as the live color", n)
 }

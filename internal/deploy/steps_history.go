@@ -31,7 +31,16 @@ func (h historyStep) Run(ctx context.Context, s *State) error {
 	if len(entries) == 0 {
 		s.Notes = append(s.Notes, "no deploys recorded yet")
 	}
+	s.historyEntries = len(entries)
 	return nil
 }
 
-func (h historyStep) Detail(s *State) string { return fmt.Sprintf("%d entries", len(s.Notes)) }
+func (h historyStep) Detail(s *State) string {
+	switch s.historyEntries {
+	case 0:
+		return "no entries"
+	case 1:
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", s.historyEntries)
+}

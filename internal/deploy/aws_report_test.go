@@ -1,0 +1,133 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
+	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
+	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
+)
+
+// stepDetail returns the detail the report shows for step name.
+func stepDetail(t *testing.T, steps []pipeline.Result, name string) string {
+	t.Helper()
+	for _, s := range steps {
+		if s.Name == name {
+			return s.Detail
+		}
+	}
+	t.Fatalf("no step %q in %+v", name, steps)
+	return ""
+}
+
+// TestHistoryCountsEntries: the history step counts the entries it read,
+// not its report lines (an empty history has one line saying so).
+func TestHistoryCountsEntries(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	store := func(family string) {
+		s, err := taskdef.New(g.ecs, family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.history = s
+	}
+
+	store("nothing-here")
+	res, err, log := g.run("history", "", nil)
+	if err != nil {
+		t.Fatalf("history: %v\n%s", err, log)
+	}
+	if got, want := stepDetail(t, res.Steps, "read history"), "no entries"; got != want {
+		t.Errorf("empty history: detail %q, want %q", got, want)
+	}
+
+	store("shop") // revision 1 runs shop:v1, registered as bluegreen does
+	res, err, log = g.run("history", "", nil)
+	if err != nil {
+		t.Fatalf("history: %v\n%s", err, log)
+	}
+	if got, want := stepDetail(t, res.Steps, "read history"), "1 entry"; got != want {
+		t.Errorf("one deploy: detail %q, want %q", got, want)
+	}
+
+	if _, err, log := g.run("deploy", "shop:v2", nil); err != nil {
+		t.Fatalf("deploy: %v\n%s", err, log)
+	}
+	res, err, log = g.run("history", "", nil)
+	if err != nil {
+		t.Fatalf("history: %v\n%s", err, log)
+	}
+	if got, want := stepDetail(t, res.Steps, "read history"), "2 entries"; got != want {
+		t.Errorf("two deploys: detail %q, want %q", got, want)
+	}
+}
+
+// TestReplicasTextWithoutManifest: ECS has no manifest, so a deploy whose
+// live color gives no replica count must not claim to take it from one.
+func TestReplicasTextWithoutManifest(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	if _, err := g.ecs.UpdateService(t.Context(), &awsecs.UpdateServiceInput{
+		Cluster: aws.String("prod"), Service: aws.String("shop-blue"), DesiredCount: aws.Int32(0),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g.ecs.Settle()
+	for _, fromManifest := range []bool{false, true} {
+		res, err, log := g.run("deploy", "shop:v2", func(o *deploy.Options) { o.DryRun, o.FromManifest = true, fromManifest })
+		if err != nil {
+			t.Fatalf("dry run: %v\n%s", err, log)
+		}
+		detail := stepDetail(t, res.Steps, "deploy idle color")
+		if got := strings.Contains(detail+strings.Join(res.Notes, "\n"), "manifest"); got != fromManifest {
+			t.Errorf("FromManifest %t: deploy step says %q, notes %q; mentions a manifest = %t", fromManifest, detail, res.Notes, got)
+		}
+	}
+}
+
+// TestRefusedLockPreviousColorUnknown: a run refused the lock never read
+// which color served, so it must not report that none did.
+func TestRefusedLockPreviousColorUnknown(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	l, err := ecstag.New(ecstag.Config{API: g.ecs, ClusterARN: g.ecs.ClusterARN("prod"), App: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := l.Acquire(t.Context(), "https://ci.example.com/other-run", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 5*time.Second)
+		defer cancel()
+		_ = release(ctx)
+	}()
+	g.locker = l
+	res, err, log := g.run("deploy", "shop:v2", func(o *deploy.Options) { o.Owner = "https://ci.example.com/this-run" })
+	var held *lock.HeldError
+	if !errors.As(err, &held) {
+		t.Fatalf("deploy error = %v, want the lock held by another run\n%s", err, log)
+	}
+	if got, want := res.PreviousColor, "unknown"; got != want {
+		t.Errorf("previous color = %q, want %q\n%s", got, want, log)
+	}
+	var summary strings.Builder
+	if err := plain.New(&summary).Finish(res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(summary.String(), "none -> ") {
+		t.Errorf("the report says no color served before the run:\n%s", summary.String())
+	}
+}
