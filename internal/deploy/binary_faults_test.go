@@ -173,7 +173,7 @@ func (p *proc) wait(limit time.Duration) (int, bool) {
 	return 0, true
 }
 
-// owner is the name the process holds the deploy lock under (setup.Owner
+// owner is the name the process holds the deploy lock under (lock.Owner
 // outside CI: host and pid).
 func (p *proc) owner() string {
 	host, _ := os.Hostname()

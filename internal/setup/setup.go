@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,6 +12,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/sqlmigrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -112,16 +111,17 @@ func Checker() *verify.Checker {
 // Options turns inputs into the run's tunables.
 func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 	steps, _ := cfg.Percentages() // validated already
+	runURL := firstOf(cfg.RunURL, RunURL(getenv))
 	return deploy.Options{
 		App: cfg.App,
 		Release: platform.Release{
 			Image:      cfg.Image,
 			Digest:     digestOf(cfg.Image),
 			GitSHA:     firstOf(cfg.GitSHA, getenv("GITHUB_SHA"), getenv("CIRCLE_SHA1"), getenv("TRAVIS_COMMIT"), getenv("CI_COMMIT_SHA")),
-			RunURL:     firstOf(cfg.RunURL, RunURL(getenv)),
+			RunURL:     runURL,
 			DeployedAt: time.Now().UTC(),
 		},
-		Owner:          Owner(getenv),
+		Owner:          lock.Owner(runURL),
 		WaitTimeout:    cfg.WaitTimeout.D(),
 		VerifyURL:      cfg.VerifyURL,
 		VerifyTimeout:  cfg.VerifyTimeout.D(),
@@ -136,6 +136,7 @@ func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 
 		RollbackOnMigrateFailure: bool(cfg.RollbackOnMigrateFailure),
 		DryRun:                   bool(cfg.DryRun),
+		FromManifest:             cfg.Platform == "kubernetes" && cfg.Kubernetes.Manifest != "",
 	}
 }
 
@@ -149,16 +150,6 @@ func RunURL(getenv Getenv) string {
 		return u
 	}
 	return firstOf(getenv("CIRCLE_BUILD_URL"), getenv("TRAVIS_JOB_WEB_URL"), getenv("CI_JOB_URL"), getenv("BUILD_URL"))
-}
-
-// Owner names the run in the deploy lock, so that a refused run can say
-// who holds it: the CI run's URL, else host and process id.
-func Owner(getenv Getenv) string {
-	if u := RunURL(getenv); u != "" {
-		return u
-	}
-	host, _ := os.Hostname()
-	return host + " pid " + strconv.Itoa(os.Getpid())
 }
 
 // digestOf returns the digest of an image given by digest, "" for a tag.
