@@ -2,9 +2,11 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
@@ -22,7 +24,17 @@ type promoter struct {
 	tags    []string
 	rep     report.Reporter
 	counter *awsapi.Counter
+	// newECR makes the ECR client; tests replace it with a double.
+	newECR func(aws.Config) ecrAPI
 }
+
+// ecrAPI is the part of the ECR client a promotion uses.
+type ecrAPI interface {
+	registry.ECRAuthAPI
+	registry.ECRRepositoryAPI
+}
+
+func newECRClient(c aws.Config) ecrAPI { return ecr.NewFromConfig(c) }
 
 // newPromoter returns the promoter of cfg, or nil when nothing is to be
 // promoted.
@@ -38,7 +50,7 @@ func newPromoter(cfg *config.Config, rep report.Reporter, counter *awsapi.Counte
 	if len(tags) == 0 && gitSHA != "" {
 		tags = []string{gitSHA}
 	}
-	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter}, nil
+	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter, newECR: newECRClient}, nil
 }
 
 // isECR reports whether the target is an ECR repository: a bare name (in
@@ -67,7 +79,7 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 		if err != nil {
 			return "", "", fmt.Errorf("loading AWS configuration: %w", err)
 		}
-		client := ecr.NewFromConfig(awsCfg)
+		client := p.newECR(awsCfg)
 		login, err := registry.ECRAuth(ctx, client, p.rep.Mask)
 		if err != nil {
 			return "", "", err
@@ -77,7 +89,7 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 			Create: bool(p.cfg.CreateRepository), ScanOnPush: bool(p.cfg.ScanOnPush), Immutable: bool(p.cfg.TagImmutability),
 		})
 		if err != nil {
-			return "", "", err
+			return "", "", missingRepository(err)
 		}
 		host := firstOf(t.Host, login.Host)
 		opts = append(opts, registry.WithAuth(host, login.Auth))
@@ -85,9 +97,20 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 	}
 	res, err := registry.Promote(ctx, registry.Request{Source: p.cfg.SourceImage, Target: target, Tags: p.tags}, opts...)
 	if err != nil {
-		return "", "", err
+		return "", "", missingRepository(err)
 	}
 	p.rep.Info(fmt.Sprintf("promoted %s as %s: %d bytes uploaded, %d blobs mounted, %d already there",
 		res.Source, res.Image, res.BytesUploaded, res.BlobsMounted, res.BlobsExisting))
 	return res.Image, res.Digest, nil
+}
+
+// missingRepository reports a target repository that does not exist as a
+// bad ecr-repository, as a missing cluster, listener or zone is a bad
+// input: the input names something that is not there, and nothing has
+// been written.
+func missingRepository(err error) error {
+	if errors.Is(err, registry.ErrRepositoryNotFound) {
+		return inputErr("ecr-repository", err)
+	}
+	return err
 }
