@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
@@ -30,13 +32,8 @@ func (a *AWS) validate(c *Config) []error {
 		if value == "" {
 			return
 		}
-		parsed, err := awsapi.ParseARN(input, value, service, prefixes...)
-		if err != nil {
+		if _, err := awsapi.ParseARN(input, value, service, prefixes...); err != nil {
 			add(input, "%s", strings.TrimPrefix(err.Error(), input+" "))
-			return
-		}
-		if a.Region != "" && parsed.Region != a.Region {
-			add(input, "%q is in region %q, but region is %q", value, parsed.Region, a.Region)
 		}
 	}
 	only := func(input, value string, ok bool, where string) {
@@ -104,9 +101,51 @@ func (a *AWS) validate(c *Config) []error {
 		add("hosted-zone-id", "%q is not a hosted zone ID, e.g. Z0123456789ABCDEFGHIJ", a.HostedZoneID)
 	}
 
+	if a.Region != "" {
+		errs = append(errs, a.regionErrors(a.Region, "region is %q")...)
+	}
+
 	only("eks-cluster", a.EKSCluster, c.Platform == "kubernetes", "with platform kubernetes")
 	if a.EKSCluster != "" && c.Kubernetes.Kubeconfig != "" {
 		add("eks-cluster", "and kubeconfig are both given; give one way to reach the cluster")
+	}
+	return errs
+}
+
+// CheckRegion reports every ARN input of a resource outside region, the
+// region the run's AWS calls go to. Validate checks against the region
+// input; setup calls CheckRegion again once the SDK has resolved the
+// region from wherever it came (AWS_REGION, AWS_DEFAULT_REGION, a
+// profile), before the first call: asked in the wrong region, AWS answers
+// "not found" only after the SDK's retries. The errors name the inputs
+// that hold the ARNs.
+func (a *AWS) CheckRegion(region string) error {
+	if region == "" {
+		return nil
+	}
+	return errors.Join(a.regionErrors(region, "the AWS region of this run is %q (from the region input, AWS_REGION, AWS_DEFAULT_REGION or the profile)")...)
+}
+
+// regionErrors checks the ARN inputs that parse against region; those
+// that do not parse are Validate's to report. where describes region.
+func (a *AWS) regionErrors(region, where string) []error {
+	var errs []error
+	for _, in := range []struct{ input, value string }{
+		{"cluster", a.Cluster},
+		{"target-group-blue", a.TargetGroupBlue},
+		{"target-group-green", a.TargetGroupGreen},
+		{"listener-arn", a.ListenerARN},
+		{"rule-arn", a.RuleARN},
+		{"test-listener-arn", a.TestListenerARN},
+	} {
+		if !strings.HasPrefix(in.value, "arn:") {
+			continue
+		}
+		parsed, err := arn.Parse(in.value)
+		if err != nil || parsed.Region == "" || parsed.Region == region {
+			continue
+		}
+		errs = append(errs, Errorf(in.input, "%q is in region %q, but "+where, in.value, parsed.Region, region))
 	}
 	return errs
 }

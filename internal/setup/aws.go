@@ -33,6 +33,9 @@ func loadAWS(ctx context.Context, cfg *config.Config, counter *awsapi.Counter) (
 	if err != nil {
 		return aws.Config{}, config.Errorf("region", "loading the AWS configuration: %v", err)
 	}
+	if err := cfg.AWS.CheckRegion(awsCfg.Region); err != nil {
+		return aws.Config{}, err
+	}
 	return awsCfg, nil
 }
 
