@@ -20,10 +20,48 @@ type Entry struct {
 	GitSHA  string    `json:"git_sha,omitempty"`
 	RunURL  string    `json:"run_url,omitempty"`
 	Result  string    `json:"result"`
+	// Revision is what the color ran when the entry was written, as the
+	// platform fingerprints it (platform.ColorState.Spec): a switch
+	// compares it with the live color to tell whether the prepared color
+	// was changed by hand since.
+	Revision string `json:"revision,omitempty"`
 }
+
+// Results of the runs of a release that waits for approval.
+const (
+	// ResultPrepared marks a prepare that left its color warm behind the
+	// preview, waiting for a switch or an abort.
+	ResultPrepared = "prepared"
+	// ResultAborted marks an abort that dropped the prepared release.
+	ResultAborted = "aborted"
+)
 
 // Store keeps the history of one application, newest first.
 type Store interface {
 	Append(ctx context.Context, e Entry) error
 	List(ctx context.Context) ([]Entry, error)
+}
+
+// Prepared returns the release waiting for a switch, or nil when none is:
+// the newest prepare, unless a switch that succeeded, an abort, or a
+// later prepare that failed came after it. entries are newest first, as
+// Store.List returns them.
+//
+// The history is the record, and not a separate flag, so that every store
+// keeps it the same way and every CI job reads it where the deploys are.
+func Prepared(entries []Entry) *Entry {
+	for i := range entries {
+		e := &entries[i]
+		switch {
+		case e.Command == "prepare" && e.Result == ResultPrepared:
+			return e
+		case e.Command == "prepare":
+			return nil // a failed prepare may have replaced the idle color
+		case e.Command == "switch" && e.Result == "success":
+			return nil
+		case e.Command == "abort" && e.Result == ResultAborted:
+			return nil
+		}
+	}
+	return nil
 }

@@ -41,6 +41,11 @@ type ColorState struct {
 	// current revision is ready and the rollout is complete.
 	Healthy bool
 	Created time.Time
+	// Spec fingerprints what the color is made to run (the pod template
+	// of a Deployment, the task definition revision of an ECS service),
+	// not how many replicas: equal Specs mean nobody changed the color's
+	// workload in between. Empty when the color does not exist.
+	Spec string
 }
 
 // Platform runs the two colors of one application.

@@ -12,6 +12,16 @@
 // does not overwrite the result of the deploy that registered the
 // revision.
 //
+// A release made ready behind the preview by command prepare is recorded
+// the same way, on the revision the prepared color runs:
+// bluegreen:prepared-at and bluegreen:result "prepared". Its switch adds
+// bluegreen:switched-at, bluegreen:switch-result and
+// bluegreen:switch-run-url; its abort bluegreen:aborted-at,
+// bluegreen:abort-result and bluegreen:abort-run-url. List yields a
+// "prepare" entry at the prepared-at time instead of the "deploy" one,
+// then a "switch" and an "abort" entry where there were such runs, each
+// naming its revision so that history.Prepared can find what waits.
+//
 // List reads the newest history.Limit revisions of the family (ACTIVE ones:
 // ECS lists no others by default), one DescribeTaskDefinition each, and
 // turns each revision with bluegreen's tags into a "deploy" entry at its

@@ -37,10 +37,21 @@ const (
 	RolledBackAtTag   = "bluegreen:rolled-back-at"
 	RollbackResultTag = "bluegreen:rollback-result"
 	RollbackRunURLTag = "bluegreen:rollback-run-url"
+
+	// A prepared release is a revision with bluegreen:prepared-at (and
+	// bluegreen:result "prepared"); its switch and its abort have tags of
+	// their own, as a rollback does.
+	PreparedAtTag   = "bluegreen:prepared-at"
+	SwitchedAtTag   = "bluegreen:switched-at"
+	SwitchResultTag = "bluegreen:switch-result"
+	SwitchRunURLTag = "bluegreen:switch-run-url"
+	AbortedAtTag    = "bluegreen:aborted-at"
+	AbortResultTag  = "bluegreen:abort-result"
+	AbortRunURLTag  = "bluegreen:abort-run-url"
 )
 
 // Commands are the entry commands the history records.
-var Commands = []string{"deploy", "rollback"}
+var Commands = []string{"deploy", "rollback", "prepare", "switch", "abort"}
 
 // ErrNoRevision is returned by Append when no recent revision runs the
 // entry's release: the run registered none (it failed before), or the
@@ -130,14 +141,27 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 	if result == "" {
 		result = "unknown"
 	}
+	at := e.Time.UTC().Format(time.RFC3339)
 	var tags []types.Tag
 	switch e.Command {
 	case "deploy":
 		tags = tagList(ResultTag, result)
+	case "prepare":
+		tags = tagList(ResultTag, result, PreparedAtTag, at)
 	case "rollback":
-		tags = tagList(RolledBackAtTag, e.Time.UTC().Format(time.RFC3339), RollbackResultTag, result)
+		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result)
 		if e.RunURL != "" {
 			tags = append(tags, tagList(RollbackRunURLTag, tagValue(e.RunURL))...)
+		}
+	case "switch":
+		tags = tagList(SwitchedAtTag, at, SwitchResultTag, result)
+		if e.RunURL != "" {
+			tags = append(tags, tagList(SwitchRunURLTag, tagValue(e.RunURL))...)
+		}
+	case "abort":
+		tags = tagList(AbortedAtTag, at, AbortResultTag, result)
+		if e.RunURL != "" {
+			tags = append(tags, tagList(AbortRunURLTag, tagValue(e.RunURL))...)
 		}
 	default:
 		return fmt.Errorf("recording a %q run in task definition family %q: valid commands are %q", e.Command, s.family, Commands)
@@ -159,8 +183,13 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 }
 
 // find returns the newest revision that runs e's release, reading the
-// revisions newest first and stopping at the first match.
+// revisions newest first and stopping at the first match. An entry that
+// names its revision (a prepared release, its switch and its abort) is
+// recorded on that one, when it belongs to the family.
 func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
+	if e.Revision != "" && Family(e.Revision) == s.family {
+		return s.describe(ctx, e.Revision)
+	}
 	arns, err := s.arns(ctx)
 	if err != nil {
 		return revision{}, err
@@ -182,8 +211,9 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 // redeploy of an image must not be mistaken for an earlier deploy of it.
 func matches(tags map[string]string, e history.Entry) bool {
 	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == tagValue(v) }
+	registers := e.Command == "deploy" || e.Command == "prepare"
 	return tags[ecs.ColorTag] == e.Color && tags[ecs.ImageTag] == tagValue(e.Image) &&
-		agree(ecs.DigestTag, e.Digest) && (e.Command != "deploy" || agree(ecs.RunURLTag, e.RunURL))
+		agree(ecs.DigestTag, e.Digest) && (!registers || agree(ecs.RunURLTag, e.RunURL))
 }
 
 // arns lists the newest history.Limit revisions of the family, newest
@@ -269,35 +299,48 @@ feed:
 }
 
 // entries turns a revision's tags into its history entries: none for a
-// revision bluegreen did not register, a deploy, and a rollback to it if
-// there was one.
+// revision bluegreen did not register, a deploy (or a prepare), and a
+// rollback, a switch and an abort of it if there were.
 func entries(r revision) []history.Entry {
 	t := r.tags
 	if t[ecs.ImageTag] == "" && t[ecs.ColorTag] == "" {
 		return nil
 	}
 	deploy := history.Entry{
-		Time:    r.registered.UTC(),
-		Command: "deploy",
-		Color:   t[ecs.ColorTag],
-		Image:   t[ecs.ImageTag],
-		Digest:  t[ecs.DigestTag],
-		GitSHA:  t[ecs.GitSHATag],
-		RunURL:  t[ecs.RunURLTag],
-		Result:  orUnknown(t[ResultTag]),
+		Time:     r.registered.UTC(),
+		Command:  "deploy",
+		Color:    t[ecs.ColorTag],
+		Image:    t[ecs.ImageTag],
+		Digest:   t[ecs.DigestTag],
+		GitSHA:   t[ecs.GitSHATag],
+		RunURL:   t[ecs.RunURLTag],
+		Result:   orUnknown(t[ResultTag]),
+		Revision: r.arn,
 	}
 	if at, err := time.Parse(time.RFC3339, t[ecs.DeployedAtTag]); err == nil {
 		deploy.Time = at.UTC()
 	}
-	out := []history.Entry{deploy}
-	if at, err := time.Parse(time.RFC3339, t[RolledBackAtTag]); err == nil {
-		rollback := deploy
-		rollback.Command = "rollback"
-		rollback.Time = at.UTC()
-		rollback.RunURL = t[RollbackRunURLTag]
-		rollback.Result = orUnknown(t[RollbackResultTag])
-		out = append(out, rollback)
+	if at, err := time.Parse(time.RFC3339, t[PreparedAtTag]); err == nil {
+		deploy.Command, deploy.Time = "prepare", at.UTC()
 	}
+	out := []history.Entry{deploy}
+	for _, later := range []struct{ command, at, result, runURL string }{
+		{"rollback", RolledBackAtTag, RollbackResultTag, RollbackRunURLTag},
+		{"switch", SwitchedAtTag, SwitchResultTag, SwitchRunURLTag},
+		{"abort", AbortedAtTag, AbortResultTag, AbortRunURLTag},
+	} {
+		at, err := time.Parse(time.RFC3339, t[later.at])
+		if err != nil {
+			continue
+		}
+		e := deploy
+		e.Command, e.Time, e.RunURL, e.Result = later.command, at.UTC(), t[later.runURL], orUnknown(t[later.result])
+		out = append(out, e)
+	}
+	// Tags hold whole seconds: a switch in the same second as its prepare
+	// must still sort as the newer. List sorts stably, so the revision's
+	// entries go in newest first.
+	slices.Reverse(out)
 	return out
 }
 

@@ -211,7 +211,12 @@ func (p *Platform) Describe(ctx context.Context, c color.Color) (platform.ColorS
 	if svc == nil {
 		return platform.ColorState{Color: c}, nil
 	}
-	st := platform.ColorState{Color: c, Exists: true, Desired: svc.DesiredCount, Available: svc.RunningCount, Created: aws.ToTime(svc.CreatedAt)}
+	st := platform.ColorState{
+		Color: c, Exists: true, Desired: svc.DesiredCount, Available: svc.RunningCount, Created: aws.ToTime(svc.CreatedAt),
+		// The revision is the whole of what a service runs: a change by
+		// hand registers another one.
+		Spec: aws.ToString(svc.TaskDefinition),
+	}
 	if d := primary(svc); d != nil {
 		st.Updated, st.Ready, st.Restarts = d.RunningCount, d.RunningCount, d.FailedTasks
 	}

@@ -2,6 +2,9 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -122,7 +125,21 @@ func stateOf(c color.Color, d *appsv1.Deployment) platform.ColorState {
 		st.Release.Image = d.Spec.Template.Spec.Containers[0].Image
 	}
 	st.Healthy = complete(d) == ""
+	st.Spec = templateHash(d)
 	return st
+}
+
+// templateHash fingerprints the Deployment's pod template: a change of
+// image, environment or anything else the pods run changes it, scaling
+// does not. JSON of an API object is stable (fields in order, map keys
+// sorted), and the API server defaults the template once, on write.
+func templateHash(d *appsv1.Deployment) string {
+	b, err := json.Marshal(d.Spec.Template)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "pod-template:" + hex.EncodeToString(sum[:8])
 }
 
 func desired(d *appsv1.Deployment) int32 {
