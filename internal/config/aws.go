@@ -174,7 +174,7 @@ func (p *Promote) validate(c *Config) []error {
 			add("ecr-repository", "is required to promote: the repository to copy to, e.g. shop or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop")
 		}
 	}
-	if p.SourceImage != "" && p.ECRRepository == "" && c.Command == "deploy" {
+	if p.SourceImage != "" && p.ECRRepository == "" && c.Deploys() {
 		add("ecr-repository", "is required with source-image: where the image is promoted to before it is deployed")
 	}
 	if p.SourceImage != "" {

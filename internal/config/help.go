@@ -10,6 +10,9 @@ import (
 // commandSummaries say in one line what each command does, for help.
 var commandSummaries = map[string]string{
 	"deploy":   "roll `image` out to the idle color, check it, then move traffic to it",
+	"prepare":  "deploy `image` to the idle color, check it, and leave it warm behind the preview for approval",
+	"switch":   "move traffic to the prepared color, after an approval",
+	"abort":    "drop the prepared color: preview back to the live color, prepared color to 0",
 	"rollback": "move traffic back to the other color, scaling it up first if needed",
 	"status":   "show what runs in each color and which one serves traffic",
 	"history":  "list past deploys and rollbacks",

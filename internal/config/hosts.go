@@ -32,7 +32,7 @@ func (h *Hosts) validate(c *Config) []error {
 			add(input, "is only used %s", where)
 		}
 	}
-	if hosts && c.Command == "deploy" && len(h.DeployCommand) == 0 {
+	if hosts && c.Deploys() && len(h.DeployCommand) == 0 {
 		add("deploy-command", "is required to deploy with platform hosts: the command that puts image on a color's machines, e.g. ./deploy.sh")
 	}
 	if !hosts && len(h.DeployCommand) > 0 {

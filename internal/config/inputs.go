@@ -45,7 +45,7 @@ func InputsOf(command string) []Input {
 // Who reads what. platformCommands act on the two colors of an app.
 var (
 	allCommands      = Commands
-	platformCommands = []string{"deploy", "rollback", "status", "history"}
+	platformCommands = []string{"deploy", "prepare", "switch", "abort", "rollback", "status", "history"}
 )
 
 func cmds(c ...string) []string { return c }
@@ -56,7 +56,14 @@ var inputs = []Input{
 		Default:  "deploy",
 		Commands: allCommands,
 		Description: "What to do. `deploy`: roll `image` out to the idle color, wait until it is " +
-			"ready and checked, then move traffic to it. `rollback`: move traffic back to " +
+			"ready and checked, then move traffic to it. `prepare`: the same up to and " +
+			"including `migrate-before`, then stop with the new color warm behind the " +
+			"preview and recorded as prepared (`result` is `prepared`). `switch`: from a " +
+			"later job, after an approval, move traffic to the prepared color as a deploy " +
+			"does (refused when nothing is prepared, the color changed since, it is not " +
+			"ready, or `image` is another one). `abort`: scale the prepared color to 0 and " +
+			"point the preview back at the live color; production is not touched. " +
+			"`rollback`: move traffic back to " +
 			"the other color, scaling it up first if it was scaled down. `status`: show " +
 			"what runs in each color and which one serves traffic. `history`: list past " +
 			"deploys and rollbacks. `promote`: copy `source-image` by digest to " +
@@ -74,14 +81,16 @@ var inputs = []Input{
 	},
 	{
 		Name:     "image",
-		Commands: cmds("deploy"),
-		Description: "The image to deploy. Required by `deploy`. A tag or a digest reference, e.g. " +
-			"`ghcr.io/acme/shop:1.4.2` or `ghcr.io/acme/shop@sha256:...`.",
+		Commands: cmds("deploy", "prepare", "switch"),
+		Description: "The image to deploy. Required by `deploy` and `prepare`. A tag or a digest " +
+			"reference, e.g. `ghcr.io/acme/shop:1.4.2` or `ghcr.io/acme/shop@sha256:...`. " +
+			"With `switch` it is optional: when given, the switch is refused unless it is " +
+			"the prepared image.",
 	},
 	{
 		Name:     "dry-run",
 		Default:  "false",
-		Commands: cmds("deploy", "rollback", "status", "history", "promote"),
+		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback", "status", "history", "promote"),
 		Description: "`true` to check the inputs and the live system and print what would change, " +
 			"without writing anything; `false` to make the changes.",
 	},
@@ -112,14 +121,14 @@ var inputs = []Input{
 	{
 		Name:     "wait-timeout",
 		Default:  "10m",
-		Commands: cmds("deploy", "rollback"),
+		Commands: cmds("deploy", "prepare", "switch", "rollback"),
 		Description: "How long to wait for every replica of the new color to be ready. When it runs " +
 			"out the run fails and traffic stays where it was. A duration more than 0, e.g." +
 			" `90s` or `10m`.",
 	},
 	{
 		Name:     "verify-url",
-		Commands: cmds("deploy", "verify"),
+		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "An http or https URL that reaches the new color through the preview route " +
 			"before it gets any production traffic. It is requested until it answers 2xx, " +
 			"for up to `verify-timeout`; traffic moves only after that. Empty: no such " +
@@ -128,32 +137,32 @@ var inputs = []Input{
 	{
 		Name:     "verify-timeout",
 		Default:  "2m",
-		Commands: cmds("deploy", "verify"),
+		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "How long `verify-url` may take to answer 2xx. A duration more than 0, e.g. " +
 			"`2m`.",
 	},
 	{
 		Name:     "verify-status",
-		Commands: cmds("deploy", "verify"),
+		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "The statuses `verify-url` must answer with: a code (`200`), a range " +
 			"(`200-299`), a class (`2xx`) or several separated by commas (`200,204`). " +
 			"Empty: any 2xx.",
 	},
 	{
 		Name:     "verify-body",
-		Commands: cmds("deploy", "verify"),
+		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "What the body of `verify-url`'s answer must hold: a substring, or a regular " +
 			"expression between slashes (`/\"status\":\\s*\"ok\"/`). Empty: any body.",
 	},
 	{
 		Name:     "verify-headers",
-		Commands: cmds("deploy", "verify"),
+		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "Headers sent with the `verify-url` request, one `Name: value` a line; `Host` " +
 			"sets the virtual host. Values are masked in the log.",
 	},
 	{
 		Name:     "production-url",
-		Commands: cmds("deploy", "rollback"),
+		Commands: cmds("deploy", "switch", "rollback"),
 		Description: "An http or https URL of the live application, requested throughout `bake-time`" +
 			" (so it needs one); three failures in a row fail the bake and put traffic " +
 			"back. Empty: no such check.",
@@ -161,7 +170,7 @@ var inputs = []Input{
 	{
 		Name:     "bake-time",
 		Default:  "0s",
-		Commands: cmds("deploy", "rollback"),
+		Commands: cmds("deploy", "switch", "rollback"),
 		Description: "How long to watch the new color after traffic has moved, before the run " +
 			"reports success: every replica must stay ready, no container may restart, and " +
 			"`production-url`, when given, must keep answering 2xx. A failure puts traffic " +
@@ -169,7 +178,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "traffic-steps",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "switch"),
 		Description: "Move traffic in steps instead of all at once: the percentages the new color " +
 			"gets in turn, rising, e.g. `10,50,100` (100 is added when missing). Between " +
 			"steps the new color is watched for `traffic-step-pause` like during the bake; " +
@@ -179,12 +188,12 @@ var inputs = []Input{
 	{
 		Name:        "traffic-step-pause",
 		Default:     "1m",
-		Commands:    cmds("deploy"),
+		Commands:    cmds("deploy", "switch"),
 		Description: "How long each traffic step is watched before the next. A duration, e.g. `1m`.",
 	},
 	{
 		Name:     "scale-down-after",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "switch"),
 		Description: "How long to keep the previous color running after a successful switch before " +
 			"scaling it to 0 replicas; the job waits that long, and skips the scale-down if" +
 			" the previous color gets traffic again meanwhile. Empty: the previous color " +
@@ -194,14 +203,14 @@ var inputs = []Input{
 	{
 		Name:     "lock-timeout",
 		Default:  "0s",
-		Commands: cmds("deploy", "rollback"),
+		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback"),
 		Description: "How long to wait when another run holds this app's deploy lock (the error " +
 			"names the holder, usually its CI run). A duration, e.g. `10m`; `0s` fails at " +
 			"once.",
 	},
 	{
 		Name:     "migrate-before",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "A command run with the new image and the new color's configuration " +
 			"(environment, secrets, identity) after the new color is ready and before any " +
 			"traffic moves: the expand half of a schema change, which the old release must " +
@@ -211,7 +220,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "migrate-after",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "switch"),
 		Description: "A command run like `migrate-before`, after the switch and the bake succeed: " +
 			"the contract half, once the old release no longer serves. A failure is " +
 			"reported loudly but traffic stays on the new release, because the schema may " +
@@ -220,14 +229,14 @@ var inputs = []Input{
 	{
 		Name:     "rollback-on-migrate-failure",
 		Default:  "false",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "switch"),
 		Description: "`true` to move traffic back to the previous color when `migrate-after` fails. " +
 			"Only safe when the contract migration changes nothing the old release needs " +
 			"before it fails.",
 	},
 	{
 		Name:     "migrations-dir",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "A folder of SQL migration files (goose format: `-- +goose Up`), applied to " +
 			"`database-url` before the switch, under a database advisory lock so two runs " +
 			"never migrate at once. For CIs that can reach the database; `dry-run` lists " +
@@ -235,7 +244,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "database-url",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "The PostgreSQL URL for `migrations-dir`, e.g. from a secret. It is masked and " +
 			"never shown, not even in errors.",
 	},
@@ -248,14 +257,14 @@ var inputs = []Input{
 	},
 	{
 		Name:     "git-sha",
-		Commands: cmds("deploy", "rollback", "promote"),
+		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback", "promote"),
 		Description: "The commit being deployed, recorded with the deployment and shown by `history`" +
 			" and `status`. Default depends on the CI: `GITHUB_SHA`, `CIRCLE_SHA1`, " +
 			"`TRAVIS_COMMIT` or `CI_COMMIT_SHA`, whichever is set.",
 	},
 	{
 		Name:     "run-url",
-		Commands: cmds("deploy", "rollback"),
+		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback"),
 		Description: "A link to the CI run, recorded with the deployment so that `history` can point" +
 			" back to it. Default depends on the CI: on GitHub the run's page, elsewhere " +
 			"`CIRCLE_BUILD_URL`, `TRAVIS_JOB_WEB_URL`, `CI_JOB_URL` or `BUILD_URL`, " +
@@ -263,7 +272,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "container",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare", "switch"),
 		Description: "The container that runs `image`: in the app's pods on Kubernetes, in the task " +
 			"definition on ECS. Empty: the first (essential) container.",
 	},
@@ -285,7 +294,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "manifest",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "Path of a YAML file with exactly one Deployment, which each color is made " +
 			"from, and optionally one Service, which the production, preview and per-color " +
 			"Services are made from; other kinds are refused. Relative paths start at the " +
@@ -301,7 +310,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "preview-service",
-		Commands: cmds("deploy", "status"),
+		Commands: cmds("deploy", "prepare", "abort", "status"),
 		Description: "A Service that points at the idle color, for checks before it gets production " +
 			"traffic. A Service name other than `service`. Default depends on `app`: " +
 			"`<app>-preview`.",
@@ -322,7 +331,7 @@ var inputs = []Input{
 	},
 	{
 		Name:        "region",
-		Commands:    cmds("deploy", "rollback", "status", "history", "promote"),
+		Commands:    cmds("deploy", "prepare", "switch", "abort", "rollback", "status", "history", "promote"),
 		Description: "The AWS region. Empty: `AWS_REGION` or the profile's region.",
 	},
 	{
@@ -341,7 +350,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "task-definition",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "With platform `ecs`: path of a task definition JSON file each deploy registers" +
 			" a revision of, with `image` in `container`. Empty: the live color's current " +
 			"task definition with the image replaced.",
@@ -372,7 +381,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "test-listener-arn",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare", "abort"),
 		Description: "With router `alb`: the ARN of a test listener, pointed at the new color before" +
 			" the switch so that `verify-url` can reach it.",
 	},
@@ -404,7 +413,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "deploy-command",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare"),
 		Description: "With platform `hosts`: the command that puts `image` on the idle color's " +
 			"machines (containers or VMs bluegreen does not manage). It runs on the CI " +
 			"runner with `BLUEGREEN_APP`, `BLUEGREEN_COLOR` and `BLUEGREEN_IMAGE` set, " +
@@ -437,7 +446,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "haproxy-preview-backend",
-		Commands: cmds("deploy"),
+		Commands: cmds("deploy", "prepare", "abort"),
 		Description: "With router `haproxy`: a second backend, with servers of both colors like " +
 			"`haproxy-backend`, pointed at the new color before `verify-url` is checked. " +
 			"Without it the new color is reached at its servers' own addresses.",
@@ -453,14 +462,14 @@ var inputs = []Input{
 	},
 	{
 		Name:     "source-image",
-		Commands: cmds("deploy", "promote"),
+		Commands: cmds("deploy", "prepare", "promote"),
 		Description: "The image to promote: a registry reference (a tag is resolved once to its " +
 			"digest, and that digest is copied), an OCI layout folder, or a `docker save` " +
 			"tarball. With command `deploy`, the promoted digest is then deployed.",
 	},
 	{
 		Name:     "ecr-repository",
-		Commands: cmds("deploy", "promote"),
+		Commands: cmds("deploy", "prepare", "promote"),
 		Description: "Where `source-image` is copied to: an ECR repository name (`shop`, in the " +
 			"account and `region` of the credentials), a full " +
 			"`<account>.dkr.ecr.<region>.amazonaws.com/<name>`, or any other registry's " +
@@ -468,27 +477,27 @@ var inputs = []Input{
 	},
 	{
 		Name:     "tags",
-		Commands: cmds("deploy", "promote"),
+		Commands: cmds("deploy", "prepare", "promote"),
 		Description: "Tags to give the promoted image, separated by commas or newlines. Empty: the " +
 			"git sha.",
 	},
 	{
 		Name:     "create-repository",
 		Default:  "false",
-		Commands: cmds("deploy", "promote"),
+		Commands: cmds("deploy", "prepare", "promote"),
 		Description: "`true` to create a missing ECR repository; `false` makes a missing one an " +
 			"error.",
 	},
 	{
 		Name:        "scan-on-push",
 		Default:     "true",
-		Commands:    cmds("deploy", "promote"),
+		Commands:    cmds("deploy", "prepare", "promote"),
 		Description: "For a repository created by `create-repository`: scan images on push.",
 	},
 	{
 		Name:        "tag-immutability",
 		Default:     "false",
-		Commands:    cmds("deploy", "promote"),
+		Commands:    cmds("deploy", "prepare", "promote"),
 		Description: "For a repository created by `create-repository`: make its tags immutable.",
 	},
 }

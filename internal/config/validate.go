@@ -19,7 +19,7 @@ import (
 
 // Choices of the inputs that take one of a fixed set of values.
 var (
-	Commands  = []string{"deploy", "status", "rollback", "history", "promote", "verify"}
+	Commands  = []string{"deploy", "prepare", "switch", "abort", "status", "rollback", "history", "promote", "verify"}
 	Platforms = []string{"kubernetes", "ecs", "hosts"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
@@ -28,6 +28,14 @@ var (
 		"hosts":      {"haproxy"},
 	}
 )
+
+// deploying are the commands that start a new image on the idle color.
+var deploying = []string{"deploy", "prepare"}
+
+// Deploys reports whether the command starts a new image on the idle
+// color (deploy, prepare): it needs an image, and the steps that come
+// with one (promotion, SQL migrations, a manifest for a first deploy).
+func (c *Config) Deploys() bool { return slices.Contains(deploying, c.Command) }
 
 // SplitRouters are the routers that can send part of the traffic to each
 // color.
@@ -92,8 +100,8 @@ func (c *Config) Validate() error {
 		add("app", "%q is not a valid name: lower-case letters, digits and '-', starting with a letter, at most %d characters", c.App, maxAppLen)
 	}
 
-	if c.Command == "deploy" && c.Image == "" && c.Promote.SourceImage == "" {
-		add("image", "is required to deploy: the image to run, e.g. ghcr.io/acme/shop:1.4.2 or ghcr.io/acme/shop@sha256:...")
+	if c.Deploys() && c.Image == "" && c.Promote.SourceImage == "" {
+		add("image", "is required to %s: the image to run, e.g. ghcr.io/acme/shop:1.4.2 or ghcr.io/acme/shop@sha256:...", c.Command)
 	}
 	if c.Image != "" {
 		if _, err := name.ParseReference(c.Image); err != nil {

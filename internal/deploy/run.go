@@ -20,7 +20,8 @@ type Run struct {
 	migrated []string
 }
 
-// New returns a run of command (deploy, rollback, status or history).
+// New returns a run of command (deploy, prepare, switch, abort, rollback,
+// status, history or promote).
 func New(command string, opts Options, deps Deps) *Run {
 	return &Run{command: command, opts: opts, deps: deps}
 }
@@ -44,6 +45,40 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			migrateStep{r, After}, // contract: only once the old release is out
 			scaleDownStep{r},
 		}
+	case "prepare":
+		// A deploy that stops before the switch: the new color waits
+		// warm behind the preview until a switch (or an abort).
+		return []pipeline.Step[*State]{
+			promoteStep{r},
+			lockStep{r},
+			readStep{r},
+			deployStep{r},
+			waitStep{r},
+			previewStep{r},
+			verifyStep{r},
+			migrateStep{r, Before},
+			markPreparedStep{r},
+		}
+	case "switch":
+		// The rest of a deploy, from a later run: the prepared color is
+		// checked against the live system before anything moves.
+		return []pipeline.Step[*State]{
+			lockStep{r},
+			readStep{r},
+			findPreparedStep{r},
+			switchStep{r},
+			confirmStep{r},
+			migrateStep{r, After},
+			scaleDownStep{r},
+		}
+	case "abort":
+		return []pipeline.Step[*State]{
+			lockStep{r},
+			readStep{r},
+			findPreparedStep{r},
+			previewBackStep{r}, // first: the preview must not point at a color going away
+			dropPreparedStep{r},
+		}
 	case "rollback":
 		return []pipeline.Step[*State]{
 			lockStep{r},
@@ -64,10 +99,16 @@ func (r *Run) steps() []pipeline.Step[*State] {
 	return nil
 }
 
+// deploys reports whether the command starts the new release itself.
+func (r *Run) deploys() bool { return r.command == "deploy" || r.command == "prepare" }
+
 // wantImage is the image the target color must run once switched.
 func (r *Run) wantImage(s *State) string {
-	if r.command == "deploy" {
+	switch {
+	case r.deploys():
 		return r.opts.Release.Image
+	case s.Prepared != nil:
+		return s.Prepared.Image
 	}
 	return s.Colors[s.Target].Release.Image
 }
@@ -76,7 +117,7 @@ func (r *Run) wantImage(s *State) string {
 // run's failure, if any; the result says so too.
 func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	res := report.Result{Command: r.command, App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
-	if r.command == "deploy" {
+	if r.deploys() {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
 	s := &State{}
@@ -95,7 +136,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 			r.deps.Reporter.Warning(fmt.Sprintf("releasing the deploy lock: %v", uerr))
 		}
 	}
-	if r.command == "deploy" || r.command == "promote" {
+	if r.deploys() || r.command == "promote" {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
 	if r.command == "promote" {
@@ -117,6 +158,9 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	res.Notes = append(res.Notes, s.Notes...)
 	res.Traffic = s.Traffic
 	switch {
+	case err == nil && r.command == "prepare" && !s.UpToDate && !r.opts.DryRun:
+		res.Outcome = report.Prepared
+		res.Notes = append(res.Notes, r.howToFinish(s)...)
 	case err == nil:
 		res.Outcome = report.Success
 	case s.RolledBack:
@@ -128,6 +172,9 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		res.Image = s.Colors[s.Target].Release.Image
 		res.Digest = s.Colors[s.Target].Release.Digest
 	}
+	if s.Prepared != nil && !r.deploys() {
+		res.Image, res.Digest = s.Prepared.Image, s.Prepared.Digest
+	}
 	if err != nil {
 		res.Error = err.Error()
 	}
@@ -138,20 +185,39 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 // record appends the run to the history when it tried to change what is
 // live. A failure to record is a warning: the deploy itself is done.
 func (r *Run) record(ctx context.Context, s *State, err error) {
-	if r.opts.DryRun || r.deps.History == nil || (r.command != "deploy" && r.command != "rollback") {
+	if r.opts.DryRun || r.deps.History == nil {
 		return
 	}
-	if s.unlock == nil || s.UpToDate || s.Target == color.None {
+	if (s.unlock == nil && r.deps.Locker != nil) || s.UpToDate || s.Target == color.None {
 		return // never got the lock, or nothing was to change
+	}
+	switch r.command {
+	case "deploy", "rollback":
+	case "prepare":
+		if err == nil || !s.Deployed {
+			return // recorded by its last step, or nothing replaced
+		}
+	case "switch", "abort":
+		if s.Prepared == nil {
+			return // refused before any write
+		}
+	default:
+		return
 	}
 	e := history.Entry{
 		Time: time.Now().UTC(), Command: r.command, Color: s.Target.String(),
 		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: "success",
 	}
-	if r.command == "deploy" {
+	switch {
+	case r.deploys():
 		e.Image, e.Digest = r.opts.Release.Image, r.opts.Release.Digest
-	} else {
+	case s.Prepared != nil:
+		e.Image, e.Digest, e.Revision = s.Prepared.Image, s.Prepared.Digest, s.Prepared.Revision
+	default:
 		e.Image, e.Digest = s.Colors[s.Target].Release.Image, s.Colors[s.Target].Release.Digest
+	}
+	if r.command == "abort" && err == nil {
+		e.Result = history.ResultAborted
 	}
 	switch {
 	case err != nil && s.RolledBack:

@@ -90,6 +90,11 @@ type State struct {
 	// UpToDate is set when the live color already runs the requested
 	// release and is healthy: nothing needs to change.
 	UpToDate bool
+	// Deployed is set once the run wrote a release to the target color.
+	Deployed bool
+	// Prepared is the release a switch or an abort acts on, once found
+	// in the history and checked against the live system.
+	Prepared *history.Entry
 	// Switched is set once the router applied the new weights;
 	// RolledBack once a revert put the previous weights back.
 	Switched, RolledBack bool

@@ -31,6 +31,8 @@ func (d deployStep) Run(ctx context.Context, s *State) error {
 		if !canDryRun(d.r.deps.Platform) {
 			return nil
 		}
+	} else {
+		s.Deployed = true
 	}
 	return d.r.deps.Platform.Deploy(ctx, s.Target, d.r.opts.Release, replicas)
 }

@@ -68,7 +68,7 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 		rs.r.deps.Reporter.Warning(fmt.Sprintf("traffic is split (%s), as an earlier run may have left it; %s takes the most and counts as live", s.Previous, s.Live))
 	}
 	live := s.Colors[s.Live]
-	if rs.r.command == "deploy" && s.Live != color.None && !s.Previous.Split() &&
+	if rs.r.deploys() && s.Live != color.None && !s.Previous.Split() &&
 		live.Healthy && live.Release.Image == rs.r.opts.Release.Image {
 		s.UpToDate = true
 		s.Target = s.Live // nothing moves: the run confirms the live color

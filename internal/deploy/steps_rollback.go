@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 )
 
 // chooseStep picks the color a rollback returns to: the one not live now.
@@ -13,7 +14,7 @@ type chooseStep struct{ r *Run }
 
 func (chooseStep) String() string { return "choose rollback color" }
 
-func (ch chooseStep) Run(_ context.Context, s *State) error {
+func (ch chooseStep) Run(ctx context.Context, s *State) error {
 	if s.Live == color.None {
 		return fmt.Errorf("nothing is live for %q: there is nothing to roll back from", ch.r.opts.App)
 	}
@@ -21,7 +22,25 @@ func (ch chooseStep) Run(_ context.Context, s *State) error {
 	if !prev.Exists || prev.Release.Image == "" {
 		return fmt.Errorf("%s never ran a release of %q: there is nothing to roll back to", s.Target, ch.r.opts.App)
 	}
-	return nil
+	return ch.notPrepared(ctx, s)
+}
+
+// notPrepared refuses a rollback onto a color that holds a release waiting
+// for approval: it is the next release, not the previous one, and a
+// rollback must not put it live without the approval.
+func (ch chooseStep) notPrepared(ctx context.Context, s *State) error {
+	if ch.r.deps.History == nil {
+		return nil
+	}
+	entries, err := ch.r.deps.History.List(ctx)
+	if err != nil {
+		return err
+	}
+	p := history.Prepared(entries)
+	if p == nil || p.Color != s.Target.String() || p.Revision != s.Colors[s.Target].Spec {
+		return nil
+	}
+	return fmt.Errorf("%s holds %s, prepared and waiting for approval, not the previous release; run command switch to put it live or abort to drop it", s.Target, p.Image)
 }
 
 func (ch chooseStep) Detail(s *State) string {

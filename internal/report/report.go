@@ -21,6 +21,9 @@ const (
 	Success    Outcome = "success"
 	Failed     Outcome = "failed"
 	RolledBack Outcome = "rolled-back"
+	// Prepared is a prepare that left the new release warm behind the
+	// preview, waiting for command switch (or abort).
+	Prepared Outcome = "prepared"
 )
 
 // Reporter receives everything a run has to tell the CI. Implementations

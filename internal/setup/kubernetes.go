@@ -213,7 +213,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 // A first deploy without a manifest is an input error, found before any
 // write.
 func checkSource(ctx context.Context, cfg *config.Config, apps appsclient.AppsV1Interface, m *kube.Manifest) error {
-	if cfg.Command != "deploy" {
+	if !cfg.Deploys() {
 		return nil
 	}
 	if m != nil {

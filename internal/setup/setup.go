@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -68,12 +69,20 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
 	}
+	if err == nil && b.Deps.History == nil && slices.Contains(approvalCommands, cfg.Command) {
+		// The prepared release is recorded in the history: without one,
+		// a switch could not find what a prepare left.
+		err = config.Errorf("command", "%s needs the history kept in the target system, and this application has none yet (on ECS: give task-definition, or create the services first)", cfg.Command)
+	}
 	return b, err
 }
 
+// approvalCommands are those of a release that waits for approval.
+var approvalCommands = []string{"prepare", "switch", "abort"}
+
 // SQLMigrations adds the built-in SQL migrations of a deploy to deps.
 func SQLMigrations(cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {
-	if cfg.MigrationsDir == "" || cfg.Command != "deploy" {
+	if cfg.MigrationsDir == "" || !cfg.Deploys() {
 		return nil
 	}
 	maskURL(rep, cfg.DatabaseURL)
