@@ -131,3 +131,26 @@ func TestRefusedLockPreviousColorUnknown(t *testing.T) {
 		t.Errorf("the report says no color served before the run:\n%s", summary.String())
 	}
 }
+
+// TestALBDryRunSaysNothingWasSent: ELBv2 has no dry run, so the switch of
+// a dry run on ALB says what was checked and that nothing was sent, and
+// sends nothing.
+func TestALBDryRunSaysNothingWasSent(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	writes := func() int {
+		return g.elb.Count("ModifyListener") + g.ecs.Count("RegisterTaskDefinition") + g.ecs.Count("CreateService") + g.ecs.Count("UpdateService")
+	}
+	before := writes()
+	res, err, log := g.run("deploy", "shop:v2", func(o *deploy.Options) { o.DryRun = true })
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, log)
+	}
+	detail := stepDetail(t, res.Steps, "switch traffic")
+	if strings.Contains(detail, "server-side") || !strings.Contains(detail, "ELBv2 has no dry run") || !strings.Contains(detail, "not sent") {
+		t.Errorf("switch detail = %q, want it to say ELBv2 has no dry run and nothing was sent", detail)
+	}
+	if n := writes() - before; n != 0 {
+		t.Errorf("dry run made %d writes to ECS and ELBv2", n)
+	}
+}

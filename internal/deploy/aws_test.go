@@ -78,17 +78,6 @@ func newAWSGround(t *testing.T) *awsGround {
 // run executes command with the ECS platform and ALB router over the doubles.
 func (g *awsGround) run(command, image string, tweak func(*deploy.Options)) (report.Result, error, string) {
 	g.t.Helper()
-	groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
-	p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
-		ecs.WithPoll(time.Millisecond), ecs.WithProgressEvery(time.Hour))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	r, err := alb.New(alb.Config{API: g.elb, ListenerARN: listener, TargetGroups: groups}, alb.WithReadBack(5, time.Millisecond))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	log := &syncBuffer{}
 	opts := deploy.Options{
 		App: "shop", Release: platform.Release{Image: image}, WaitTimeout: time.Minute, VerifyTimeout: time.Second,
 		Poll: time.Millisecond, Grace: 10 * time.Second,
@@ -96,6 +85,19 @@ func (g *awsGround) run(command, image string, tweak func(*deploy.Options)) (rep
 	if tweak != nil {
 		tweak(&opts)
 	}
+	// A dry run reaches the platform and router as setup passes it on.
+	groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
+	p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
+		ecs.WithPoll(time.Millisecond), ecs.WithProgressEvery(time.Hour), ecs.WithDryRun(opts.DryRun))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	r, err := alb.New(alb.Config{API: g.elb, ListenerARN: listener, TargetGroups: groups},
+		alb.WithReadBack(5, time.Millisecond), alb.WithDryRun(opts.DryRun))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	log := &syncBuffer{}
 	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}}
 	if g.history != nil {
 		deps.History = g.history

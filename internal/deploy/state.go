@@ -110,14 +110,16 @@ type State struct {
 	historyEntries int
 }
 
-// DryRunner is implemented by platforms and routers whose writes can be
-// checked by the target system without taking effect (a Kubernetes
-// server-side dry run). A dry run skips the writes of those that cannot.
+// DryRunner is implemented by platforms and routers that can go through
+// their writes without taking effect: a Kubernetes server-side dry run, or
+// a read, validate and build that sends nothing where the API has no dry
+// run (ECS, ELBv2; see router.DryRunNoter). A dry run skips the writes of
+// those that cannot.
 type DryRunner interface {
 	DryRun() bool
 }
 
-// canDryRun reports whether x's writes are server-side dry runs.
+// canDryRun reports whether x goes through its writes in a dry run.
 func canDryRun(x any) bool {
 	d, ok := x.(DryRunner)
 	return ok && d.DryRun()

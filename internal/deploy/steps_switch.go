@@ -108,6 +108,9 @@ func (sw switchStep) set(ctx context.Context, s *State, w router.Weights) error 
 
 func (sw switchStep) Detail(s *State) string {
 	if sw.r.opts.DryRun && canDryRun(sw.r.deps.Router) {
+		if n, ok := sw.r.deps.Router.(router.DryRunNoter); ok {
+			return fmt.Sprintf("would switch %s -> %s (%s)", s.Live, s.Target, n.DryRunNote())
+		}
 		return fmt.Sprintf("would switch %s -> %s (server-side dry run accepted)", s.Live, s.Target)
 	}
 	if sw.r.opts.DryRun {

@@ -65,6 +65,15 @@ type Router interface {
 	Verify(ctx context.Context, c color.Color) error
 }
 
+// DryRunNoter is implemented by routers whose dry run is not checked by
+// the target system, because its API has none (ELBv2): Set reads the
+// route, validates and builds the write, and does not send it.
+// DryRunNote says so, in words for the report, so that a dry run never
+// claims a check that did not happen.
+type DryRunNoter interface {
+	DryRunNote() string
+}
+
 // Restorer is implemented by routers whose reads may be stale right after
 // a write. Restore applies w without first checking whether the route
 // already reads as w: it puts traffic back after a switch whose answer was

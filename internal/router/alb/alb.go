@@ -27,8 +27,9 @@ type API interface {
 }
 
 var (
-	_ API           = (*elbv2.Client)(nil)
-	_ router.Router = (*Router)(nil)
+	_ API                = (*elbv2.Client)(nil)
+	_ router.Router      = (*Router)(nil)
+	_ router.DryRunNoter = (*Router)(nil)
 )
 
 // Config holds what the router needs.
@@ -80,6 +81,11 @@ func WithReadBack(attempts int, poll time.Duration) Option {
 
 // DryRun reports whether writes are validated and built but not sent.
 func (r *Router) DryRun() bool { return r.dryRun }
+
+// DryRunNote implements router.DryRunNoter: ELBv2 has no dry run.
+func (r *Router) DryRunNote() string {
+	return "ELBv2 has no dry run: the " + r.what() + " and its target groups were read and the new forward action validated, not sent"
+}
 
 // New returns the router for cfg.
 func New(cfg Config, opts ...Option) (*Router, error) {
