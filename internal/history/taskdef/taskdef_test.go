@@ -12,6 +12,7 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
@@ -127,6 +128,63 @@ func list(t *testing.T, s *taskdef.Store) []history.Entry {
 	return got
 }
 
+// ignoreRevision leaves out the revision ARN each entry names.
+var ignoreRevision = cmpopts.IgnoreFields(history.Entry{}, "Revision")
+
+// TestPreparedSwitchAbort records a prepare, its switch and a later
+// prepare and its abort on the revisions they name, each in the same
+// second as the one before (tags hold whole seconds), and checks what
+// history.Prepared finds after each.
+func TestPreparedSwitchAbort(t *testing.T) {
+	t.Parallel()
+	f, p := shop(t)
+	s := newStore(t, f)
+	at := start.Add(time.Hour)
+	step := func(i int, command, result string) history.Entry {
+		t.Helper()
+		c, r, _ := deployed(i)
+		if command == "prepare" {
+			if err := p.Deploy(t.Context(), c, r, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := p.Describe(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := history.Entry{Time: at, Command: command, Color: c.String(), Image: r.Image, Digest: r.Digest, RunURL: r.RunURL, Result: result, Revision: st.Spec}
+		if err := s.Append(t.Context(), e); err != nil {
+			t.Fatalf("Append %s: %v", command, err)
+		}
+		return e
+	}
+	prepared := func() *history.Entry { return history.Prepared(list(t, s)) }
+
+	e := step(1, "prepare", history.ResultPrepared)
+	if got := prepared(); got == nil || got.Image != e.Image || got.Revision != "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2" {
+		t.Fatalf("after prepare, Prepared = %+v, want %s on shop:2", got, e.Image)
+	}
+	step(1, "switch", "failed")
+	if got := prepared(); got == nil {
+		t.Fatal("after a failed switch, nothing is prepared; want it still prepared")
+	}
+	step(1, "switch", "success")
+	if got := prepared(); got != nil {
+		t.Fatalf("after the switch, Prepared = %+v, want nil", got)
+	}
+	step(2, "prepare", history.ResultPrepared)
+	step(2, "abort", history.ResultAborted)
+	if got := prepared(); got != nil {
+		t.Fatalf("after the abort, Prepared = %+v, want nil", got)
+	}
+	tags := f.TaskDefinitionTags("shop:3")
+	for k, v := range map[string]string{taskdef.PreparedAtTag: "2026-03-01T13:00:00Z", taskdef.AbortResultTag: history.ResultAborted, taskdef.ResultTag: history.ResultPrepared} {
+		if tags[k] != v {
+			t.Errorf("shop:3 tag %q = %q, want %q", k, tags[k], v)
+		}
+	}
+}
+
 func TestNew(t *testing.T) {
 	t.Parallel()
 	f := awsfake.NewECS(nil)
@@ -188,7 +246,7 @@ func TestAppendList(t *testing.T) {
 		want = append([]history.Entry{deploy(t, p, i)}, want...)
 		register(t, f, "shop-worker", "worker:v1", map[string]string{ecs.ImageTag: "worker:v1", ecs.ColorTag: "green"})
 	}
-	if diff := cmp.Diff(want, list(t, s)); diff != "" {
+	if diff := cmp.Diff(want, list(t, s), ignoreRevision); diff != "" {
 		t.Errorf("List before any Append (-want +got):\n%s", diff)
 	}
 
@@ -205,7 +263,7 @@ func TestAppendList(t *testing.T) {
 		t.Fatalf("Append rollback: %v", err)
 	}
 	want = append([]history.Entry{rollback}, want...)
-	if diff := cmp.Diff(want, list(t, s)); diff != "" {
+	if diff := cmp.Diff(want, list(t, s), ignoreRevision); diff != "" {
 		t.Errorf("List after Append (-want +got):\n%s", diff)
 	}
 
