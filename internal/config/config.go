@@ -73,7 +73,7 @@ type AWS struct {
 	TestListenerARN string `env:"TEST_LISTENER_ARN"`
 
 	LoadBalancerName string `env:"LOAD_BALANCER_NAME"`
-	ListenerPorts    List   `env:"LISTENER_PORTS, default=80,443"`
+	ListenerPorts    List   `env:"LISTENER_PORTS"`
 
 	HostedZoneID string `env:"HOSTED_ZONE_ID"`
 	RecordName   string `env:"RECORD_NAME"`

@@ -64,7 +64,6 @@ func TestLoadDefaults(t *testing.T) {
 			Service:        "shop",
 			PreviewService: "shop-preview",
 		},
-		AWS:     config.AWS{ListenerPorts: config.List{"80", "443"}},
 		Promote: config.Promote{ScanOnPush: true},
 		Hosts:   config.Hosts{VersionPath: "/version"},
 	}

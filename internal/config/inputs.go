@@ -92,7 +92,9 @@ var inputs = []Input{
 		Default:  "false",
 		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback", "status", "history", "promote"),
 		Description: "`true` to check the inputs and the live system and print what would change, " +
-			"without writing anything; `false` to make the changes.",
+			"without writing anything; `false` to make the changes. Kubernetes writes go as " +
+			"server-side dry runs; the AWS APIs have no dry run, so there the writes are built and " +
+			"validated, not sent.",
 	},
 	{
 		Name:     "platform",
@@ -394,10 +396,10 @@ var inputs = []Input{
 	},
 	{
 		Name:     "listener-ports",
-		Default:  "80,443",
 		Commands: platformCommands,
 		Description: "With router `elb`: the load balancer ports whose listeners are switched, e.g. " +
-			"`80,443`.",
+			"`80,443`. Empty: every listener of the load balancer that forwards to a color's " +
+			"instance port (its tags `blue` and `green`).",
 	},
 	{
 		Name:     "hosted-zone-id",

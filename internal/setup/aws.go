@@ -173,6 +173,10 @@ func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, group
 	}
 	if _, err := deps.Router.Read(ctx); err != nil {
 		var tagErr *elb.TagError
+		var portErr *elb.ListenerError
+		if errors.As(err, &portErr) {
+			return config.Errorf("listener-ports", "%v", err)
+		}
 		if errors.As(err, &tagErr) || awsapi.HasCode(err, "LoadBalancerNotFound", "ListenerNotFound", "RuleNotFound", "NoSuchHostedZone", "TargetGroupNotFound") || !isTransient(err) {
 			return config.Errorf(input, "%v", err)
 		}

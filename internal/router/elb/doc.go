@@ -4,7 +4,10 @@
 // Each color runs on every registered instance behind its own instance
 // port (on Kubernetes, a NodePort Service per color). The load balancer's
 // tags "blue" and "green" hold the two ports, so the live color is read
-// from the listeners themselves and never stored anywhere else.
+// from the listeners themselves and never stored anywhere else. The
+// listeners switched are those on the configured ports or, by default,
+// every listener that forwards to one of the two color ports; a listener
+// to any other instance port is not the application's and is left alone.
 //
 // A switch to a color, in order:
 //

@@ -40,19 +40,16 @@ var (
 	_ router.Router = (*Router)(nil)
 )
 
-// DefaultListenerPorts are the load balancer ports switched when Config
-// names none. Those of them the load balancer has are switched; at least
-// one must exist.
-var DefaultListenerPorts = []int32{80, 443}
-
 // Config holds what the router needs.
 type Config struct {
 	API elbAPI
 	// LoadBalancerName names the classic load balancer.
 	LoadBalancerName string
 	// ListenerPorts are the load balancer ports whose listeners carry the
-	// application. Each must have a listener. Empty means
-	// DefaultListenerPorts.
+	// application. Each must have a listener. Empty means every listener
+	// that forwards to a color's instance port: a load balancer with only
+	// port 80 needs no configuration, and a listener to another port (an
+	// admin port, a sidecar) is left alone.
 	ListenerPorts []int32
 }
 
@@ -60,7 +57,6 @@ type Config struct {
 // load balancer.
 type Router struct {
 	cfg      Config
-	optional bool // ListenerPorts defaulted: missing listeners are skipped
 	poll     time.Duration
 	timeout  time.Duration
 	now      func() time.Time
@@ -92,9 +88,6 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	r := &Router{cfg: cfg, poll: awsapi.DefaultPoll, timeout: 5 * time.Minute, now: time.Now, sleep: sleepCtx}
 	for _, o := range opts {
 		o(r)
-	}
-	if len(r.cfg.ListenerPorts) == 0 {
-		r.cfg.ListenerPorts, r.optional = DefaultListenerPorts, true
 	}
 	switch {
 	case cfg.API == nil:
@@ -130,10 +123,22 @@ func (e *TagError) Error() string {
 	return fmt.Sprintf("load balancer %q: tag %q %s", e.LoadBalancer, e.Tag, e.Problem)
 }
 
+// ListenerError reports a configured listener port that the load balancer
+// has no listener on: a mistake in the configuration, which no retry
+// fixes.
+type ListenerError struct {
+	LoadBalancer string
+	Port         int32
+}
+
+func (e *ListenerError) Error() string {
+	return fmt.Sprintf("load balancer %q has no listener on port %d", e.LoadBalancer, e.Port)
+}
+
 // lbState is the load balancer as read from AWS.
 type lbState struct {
 	ports     map[color.Color]int32
-	listeners []types.ListenerDescription // the configured ports that exist, in config order
+	listeners []types.ListenerDescription // the listeners switched: the configured ports in config order, or those to a color's port
 	hc        types.HealthCheck
 	instances int
 }
@@ -163,22 +168,34 @@ func (r *Router) describe(ctx context.Context) (*lbState, error) {
 	if d.HealthCheck != nil {
 		s.hc = *d.HealthCheck
 	}
+	if s.ports, err = r.colorPorts(ctx); err != nil {
+		return nil, err
+	}
+	if len(r.cfg.ListenerPorts) == 0 {
+		for _, ld := range d.ListenerDescriptions {
+			if ld.Listener != nil && s.colorOf(aws.ToInt32(ld.Listener.InstancePort)) != color.None {
+				s.listeners = append(s.listeners, ld)
+			}
+		}
+		// In port order, whatever order AWS lists them in, so that two
+		// reads compare listener by listener.
+		slices.SortFunc(s.listeners, func(a, b types.ListenerDescription) int {
+			return int(a.Listener.LoadBalancerPort) - int(b.Listener.LoadBalancerPort)
+		})
+		if len(s.listeners) == 0 {
+			return nil, fmt.Errorf("load balancer %q has no listener that forwards to blue's instance port %d or green's %d (its tags); point a listener at the live color's port, or set the listener ports to switch",
+				name, s.ports[color.Blue], s.ports[color.Green])
+		}
+		return s, nil
+	}
 	for _, p := range r.cfg.ListenerPorts {
 		i := slices.IndexFunc(d.ListenerDescriptions, func(ld types.ListenerDescription) bool {
 			return ld.Listener != nil && ld.Listener.LoadBalancerPort == p
 		})
-		switch {
-		case i >= 0:
-			s.listeners = append(s.listeners, d.ListenerDescriptions[i])
-		case !r.optional:
-			return nil, fmt.Errorf("load balancer %q has no listener on port %d", name, p)
+		if i < 0 {
+			return nil, &ListenerError{LoadBalancer: name, Port: p}
 		}
-	}
-	if len(s.listeners) == 0 {
-		return nil, fmt.Errorf("load balancer %q has no listener on ports %v; configure the listener ports to switch", name, r.cfg.ListenerPorts)
-	}
-	if s.ports, err = r.colorPorts(ctx); err != nil {
-		return nil, err
+		s.listeners = append(s.listeners, d.ListenerDescriptions[i])
 	}
 	return s, nil
 }

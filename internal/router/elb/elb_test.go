@@ -105,6 +105,7 @@ func TestRead(t *testing.T) {
 	cases := []struct {
 		name    string
 		edit    func(*awsfake.ELBLoadBalancer)
+		ports   []int32 // listener-ports; none: every listener to a color's port
 		want    router.Weights
 		wantErr string
 		tagErr  string // the tag a *TagError names
@@ -123,9 +124,16 @@ func TestRead(t *testing.T) {
 			want: router.Weights{color.Blue: 50, color.Green: 50},
 		},
 		{
-			name: "default ports: 443 may be missing",
+			name: "only a port-80 listener",
 			edit: func(lb *awsfake.ELBLoadBalancer) { lb.Listeners = lb.Listeners[:1] },
 			want: router.All(color.Blue),
+		},
+		{
+			name: "a listener on neither port 80 nor 443",
+			edit: func(lb *awsfake.ELBLoadBalancer) {
+				lb.Listeners = []types.ListenerDescription{listener(8080, "HTTP", 31002, "")}
+			},
+			want: router.All(color.Green),
 		},
 		{
 			name: "other listeners are not ours",
@@ -135,16 +143,22 @@ func TestRead(t *testing.T) {
 			want: router.All(color.Blue),
 		},
 		{
-			name:    "instance port of neither color",
+			name: "a listener to neither color is left alone",
+			edit: func(lb *awsfake.ELBLoadBalancer) { lb.Listeners[1] = listener(443, "HTTPS", 30000, cert) },
+			want: router.All(color.Blue),
+		},
+		{
+			name:    "a named port to neither color",
+			ports:   []int32{80, 443},
 			edit:    func(lb *awsfake.ELBLoadBalancer) { lb.Listeners[1] = listener(443, "HTTPS", 30000, cert) },
 			wantErr: `load balancer "web": listener 443 forwards to instance port 30000, which is neither blue (31001) nor green (31002) by its tags`,
 		},
 		{
-			name: "no listener on the default ports",
+			name: "no listener to a color's port",
 			edit: func(lb *awsfake.ELBLoadBalancer) {
-				lb.Listeners = []types.ListenerDescription{listener(8080, "HTTP", 31001, "")}
+				lb.Listeners = []types.ListenerDescription{listener(8080, "HTTP", 30000, "")}
 			},
-			wantErr: `load balancer "web" has no listener on ports [80 443]; configure the listener ports to switch`,
+			wantErr: `load balancer "web" has no listener that forwards to blue's instance port 31001 or green's 31002`,
 		},
 		{
 			name:    "green tag missing",
@@ -178,7 +192,13 @@ func TestRead(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(&lb)
 			}
-			r, _, _ := setup(t, lb)
+			r, f, _ := setup(t, lb)
+			if tc.ports != nil {
+				var err error
+				if r, err = New(Config{API: f, LoadBalancerName: lbName, ListenerPorts: tc.ports}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			got, err := r.Read(t.Context())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -212,8 +232,10 @@ func TestReadErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Read(t.Context()); err == nil || !strings.Contains(err.Error(), `load balancer "web" has no listener on port 8443`) {
-			t.Errorf("Read() error = %v, want no listener on port 8443", err)
+		_, err = r.Read(t.Context())
+		var le *ListenerError
+		if !errors.As(err, &le) || le.Port != 8443 || !strings.Contains(err.Error(), `load balancer "web" has no listener on port 8443`) {
+			t.Errorf("Read() error = %v, want a *ListenerError for port 8443", err)
 		}
 	})
 	t.Run("load balancer not found", func(t *testing.T) {

@@ -71,6 +71,40 @@ func TestSetSwitches(t *testing.T) {
 	}
 }
 
+// TestSetDefaultListeners: with no listener ports configured, Set moves
+// every listener that forwards to a color's port, whatever its port, and
+// leaves a listener to any other instance port alone.
+func TestSetDefaultListeners(t *testing.T) {
+	t.Parallel()
+	lb := shop()
+	lb.Listeners = []types.ListenerDescription{
+		listener(8443, "HTTPS", 31001, cert, tls12),
+		listener(9000, "HTTP", 30000, ""), // an admin port, not the app's
+		listener(8080, "HTTP", 31001, ""),
+	}
+	r, f, _ := setup(t, lb)
+	if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.LoadBalancer(lbName)
+	want := map[int32]int32{8080: 31002, 8443: 31002, 9000: 30000}
+	for _, ld := range got.Listeners {
+		if p := aws.ToInt32(ld.Listener.InstancePort); p != want[ld.Listener.LoadBalancerPort] {
+			t.Errorf("listener %d forwards to %d, want %d", ld.Listener.LoadBalancerPort, p, want[ld.Listener.LoadBalancerPort])
+		}
+	}
+	if len(got.Listeners) != len(want) {
+		t.Errorf("%d listeners after Set, want %d", len(got.Listeners), len(want))
+	}
+	w, err := r.Read(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(router.All(color.Green), w); diff != "" {
+		t.Errorf("Read() after Set mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestSetWritesOnlyWhatDiffers(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
