@@ -56,11 +56,11 @@ type Config struct {
 // Router implements router.Router with the listeners of one classic
 // load balancer.
 type Router struct {
-	cfg      Config
-	poll     time.Duration
-	timeout  time.Duration
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
+	cfg     Config
+	poll    time.Duration
+	timeout time.Duration
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
 }
 
 // Option tunes a Router.
