@@ -56,6 +56,7 @@ type Config struct {
 	AWS        AWS
 	Promote    Promote
 	Hosts      Hosts
+	Gates      Gates
 }
 
 // AWS holds the inputs of platform ecs and routers alb, elb and route53,

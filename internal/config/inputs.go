@@ -463,6 +463,31 @@ var inputs = []Input{
 			"from the file. Without it no history is kept.",
 	},
 	{
+		Name:     "gate-prometheus",
+		Commands: cmds("deploy", "switch", "rollback"),
+		Description: "A PromQL expression checked against `prometheus-url` between traffic steps " +
+			"and during the bake (once after the switch when there is no bake); the gate " +
+			"fails, and traffic goes back, when it returns a sample whose value is not " +
+			"zero, e.g. " +
+			"`sum(rate(haproxy_server_http_responses_total{code=\"5xx\",proxy=\"shop\"}[30s])) " +
+			"> 1`. It is run once before any write: an expression Prometheus refuses is a " +
+			"bad input (exit 2).",
+	},
+	{
+		Name:     "prometheus-url",
+		Commands: cmds("deploy", "switch", "rollback"),
+		Description: "The Prometheus server `gate-prometheus` is asked, e.g. " +
+			"`http://prometheus:9090`. Required with `gate-prometheus`.",
+	},
+	{
+		Name:     "gate-cloudwatch-alarms",
+		Commands: cmds("deploy", "switch", "rollback"),
+		Description: "CloudWatch alarm names (metric or composite, separated by commas or " +
+			"newlines) checked between traffic steps and during the bake; the gate fails, " +
+			"and traffic goes back, when any is in state ALARM. An unknown name is a bad " +
+			"input (exit 2). Needs `cloudwatch:DescribeAlarms`.",
+	},
+	{
 		Name:     "source-image",
 		Commands: cmds("deploy", "prepare", "promote"),
 		Description: "The image to promote: a registry reference (a tag is resolved once to its " +

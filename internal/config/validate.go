@@ -155,6 +155,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateMigrations()...)
 	errs = append(errs, c.AWS.validate(c)...)
 	errs = append(errs, c.Hosts.validate(c)...)
+	errs = append(errs, c.Gates.validate()...)
 	errs = append(errs, c.Promote.validate(c)...)
 	if c.ResultFile != "" {
 		if st, err := os.Stat(filepath.Dir(c.ResultFile)); err != nil || !st.IsDir() {

@@ -14,6 +14,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/gate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -41,6 +42,8 @@ type awsGround struct {
 	// history and locker, when set, are given to the runs.
 	history history.Store
 	locker  lock.Locker
+	// gates are the metric gates of each run.
+	gates []gate.Gate
 }
 
 func newAWSGround(t *testing.T) *awsGround {
@@ -98,7 +101,7 @@ func (g *awsGround) run(command, image string, tweak func(*deploy.Options)) (rep
 		g.t.Fatal(err)
 	}
 	log := &syncBuffer{}
-	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}}
+	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}, Gates: g.gates}
 	if g.history != nil {
 		deps.History = g.history
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/gate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -75,6 +76,9 @@ type Deps struct {
 	// built-in migrations before the switch.
 	Migrator Migrator
 	SQL      SQLMigrator
+	// Gates are metric gates checked between traffic steps and during
+	// the bake; a failing gate puts traffic back.
+	Gates    []gate.Gate
 	Reporter report.Reporter
 }
 
@@ -104,6 +108,8 @@ type State struct {
 	// Traffic is the routing read at the start and every routing the run
 	// set after it, for the report's chart.
 	Traffic []report.TrafficPoint
+	// GateChecks are the readings of the metric gates, in order.
+	GateChecks []gate.Check
 
 	unlock func(context.Context) error
 	// historyEntries counts the entries the history command read.

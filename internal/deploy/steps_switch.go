@@ -231,16 +231,18 @@ func (c confirmStep) Run(ctx context.Context, s *State) error {
 // bake watches the target color for bake-time.
 func (c confirmStep) bake(ctx context.Context, s *State) error {
 	if c.r.opts.BakeTime <= 0 {
-		return nil
+		// No bake to watch: the gates still get one look at the new
+		// color under all traffic before the run commits.
+		return c.r.checkGates(ctx, s, "after the switch", map[string]int{})
 	}
 	c.r.deps.Reporter.Info(fmt.Sprintf("baking %s for %s", s.Target, c.r.opts.BakeTime))
 	return c.r.watch(ctx, s, c.r.opts.BakeTime, "bake")
 }
 
 // watch checks the target color until d has passed: every replica must
-// stay ready, no container may restart, and the production URL, when
-// given, must keep answering 2xx (three failures in a row fail, so one
-// dropped connection does not).
+// stay ready, no container may restart, the production URL, when given,
+// must keep answering 2xx (three failures in a row fail, so one dropped
+// connection does not), and no metric gate may fail.
 func (r *Run) watch(ctx context.Context, s *State, d time.Duration, what string) error {
 	poll := r.opts.Poll
 	if poll == 0 {
@@ -249,6 +251,7 @@ func (r *Run) watch(ctx context.Context, s *State, d time.Duration, what string)
 	base := s.Colors[s.Target].Restarts
 	deadline := time.Now().Add(d)
 	failures := 0
+	gateErrs := map[string]int{}
 	for {
 		st, err := r.deps.Platform.Describe(ctx, s.Target)
 		if err != nil {
@@ -269,6 +272,9 @@ func (r *Run) watch(ctx context.Context, s *State, d time.Duration, what string)
 			} else {
 				failures = 0
 			}
+		}
+		if err := r.checkGates(ctx, s, what, gateErrs); err != nil {
+			return err
 		}
 		left := time.Until(deadline)
 		if left <= 0 {

@@ -74,8 +74,15 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		// a switch could not find what a prepare left.
 		err = config.Errorf("command", "%s needs the history kept in the target system, and this application has none yet (on ECS: give task-definition, or create the services first)", cfg.Command)
 	}
+	if err == nil && slices.Contains(gatedCommands, cfg.Command) {
+		b.Deps.Gates, err = gates(ctx, cfg, b.AWS, nil)
+	}
 	return b, err
 }
+
+// gatedCommands are those that watch a color under traffic, where the
+// metric gates are read.
+var gatedCommands = []string{"deploy", "switch", "rollback"}
 
 // approvalCommands are those of a release that waits for approval.
 var approvalCommands = []string{"prepare", "switch", "abort"}
