@@ -172,6 +172,19 @@ type dropPreparedStep struct{ r *Run }
 
 func (dropPreparedStep) String() string { return "scale prepared color to 0" }
 
+// FixedSizer is implemented by platforms that cannot change a color's
+// size (machines bluegreen does not manage); FixedSize says so.
+type FixedSizer interface {
+	FixedSize() string
+}
+
+func (d dropPreparedStep) Skip(s *State) (string, bool) {
+	if f, ok := d.r.deps.Platform.(FixedSizer); ok {
+		return fmt.Sprintf("%s: %s stays up, with no traffic", f.FixedSize(), s.Target), true
+	}
+	return "", false
+}
+
 func (d dropPreparedStep) Run(ctx context.Context, s *State) error {
 	if d.r.opts.DryRun {
 		s.note(fmt.Sprintf("scale %s to 0", s.Target))

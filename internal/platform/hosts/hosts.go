@@ -161,11 +161,28 @@ func (p *Platform) Describe(ctx context.Context, c color.Color) (platform.ColorS
 		}
 	}
 	st.Available = st.Ready
+	st.Spec = spec(ms)
 	st.Healthy = st.Desired > 0 && st.Ready == st.Desired
 	if w := p.wantedOf(c); w != "" && want != w {
 		st.Healthy = false
 	}
 	return st, nil
+}
+
+// spec fingerprints what a color's machines run: each server's name and
+// the release it answers, so that a release put on them by other means
+// shows as a change.
+func spec(ms []machine) string {
+	parts := make([]string, 0, len(ms))
+	for _, m := range ms {
+		r := m.release
+		if m.err != nil {
+			r = "?"
+		}
+		parts = append(parts, m.Name+"="+r)
+	}
+	sort.Strings(parts)
+	return "releases:" + strings.Join(parts, ",")
 }
 
 // want is the release color c should answer: the one this run deployed,
@@ -236,6 +253,12 @@ func (p *Platform) Wait(ctx context.Context, c color.Color, progress func(string
 
 // Scale is not possible: the machines are not bluegreen's to start or
 // stop.
+// FixedSize says why a color's size cannot change here, so that steps
+// that would scale it can skip with that reason.
+func (p *Platform) FixedSize() string {
+	return "platform hosts does not start or stop machines"
+}
+
 func (p *Platform) Scale(context.Context, color.Color, int32) error {
 	return errors.New("platform hosts does not start or stop machines; bring the color's servers up and retry")
 }
