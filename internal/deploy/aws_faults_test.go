@@ -245,6 +245,7 @@ func awsInvariants(g *awsGround, f *flappingELB, command, image string, before, 
 		}
 	case sw == "revert failed":
 		notes = append(notes, "revert failed")
+		revertFailed(fail, r)
 	case sw == "ok":
 		if after.live == before.live {
 			fail("the run failed after committing its switch, but the listener did not move (%+v)", after)
@@ -258,7 +259,11 @@ func awsInvariants(g *awsGround, f *flappingELB, command, image string, before, 
 		case after != before:
 			fail("the switch failed, but the listener forwards %+v, not %+v as before", after, before)
 		}
-		if o := r.res.Outcome; o != report.Failed && o != report.RolledBack {
+		switch o := r.res.Outcome; o {
+		case report.RevertFailed:
+			revertFailed(fail, r)
+		case report.Failed, report.RolledBack:
+		default:
 			fail("the switch failed but the outcome is %q", o)
 		}
 		if r.res.Outcome == report.Failed && after == before && strings.Contains(errText(r.err), "still reads") {

@@ -112,7 +112,7 @@ func TestRefusedLockPreviousColorUnknown(t *testing.T) {
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 5*time.Second)
 		defer cancel()
-		_ = release(ctx)
+		_ = release.Release(ctx)
 	}()
 	g.locker = l
 	res, err, log := g.run("deploy", "shop:v2", func(o *deploy.Options) { o.Owner = "https://ci.example.com/this-run" })

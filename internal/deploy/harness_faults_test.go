@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/faults"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
@@ -286,6 +288,7 @@ func kubeInvariants(x expectation, before, after liveSnap, r run, injected []fau
 		// the revert's write was lost; either color is ready (checked
 		// above) and the report must say which one serves (checked below).
 		notes = append(notes, "revert failed")
+		revertFailed(fail, r)
 	case sw == "ok":
 		// The run committed, then failed: traffic stays on the new color.
 		if !after.svc || (before.svc && after.selector == before.selector) {
@@ -308,6 +311,8 @@ func kubeInvariants(x expectation, before, after liveSnap, r run, injected []fau
 			fail("the switch failed, but the Service selects %q, not %q as before", after.selector, before.selector)
 		}
 		switch {
+		case r.res.Outcome == report.RevertFailed:
+			revertFailed(fail, r)
 		case r.res.Outcome != report.Failed && r.res.Outcome != report.RolledBack:
 			fail("the switch failed but the outcome is %q", r.res.Outcome)
 		case r.res.Outcome == report.RolledBack && !written:
@@ -343,6 +348,23 @@ func kubeInvariants(x expectation, before, after liveSnap, r run, injected []fau
 		notes = append(notes, knownTransientAsInput)
 	}
 	return bad, notes
+}
+
+// revertFailed checks a run whose revert gave up: it is revert-failed and
+// says how to fix it, or it lost its lock and wrote nothing more, and says
+// so.
+func revertFailed(fail func(string, ...any), r run) {
+	text := errText(r.err)
+	switch {
+	case errors.Is(r.err, lock.ErrLost):
+		if r.res.Outcome != report.Failed {
+			fail("the run lost its lock but the outcome is %q", r.res.Outcome)
+		}
+	case r.res.Outcome != report.RevertFailed:
+		fail("a revert gave up but the outcome is %q, not %q", r.res.Outcome, report.RevertFailed)
+	case !strings.Contains(text, "command: rollback") || !strings.Contains(text, "% of traffic"):
+		fail("the run is revert-failed but its error does not say what serves now and how to fix it: %s", text)
+	}
 }
 
 func errText(err error) string {

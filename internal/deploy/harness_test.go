@@ -170,7 +170,7 @@ func (g *ground) holdLock(owner string) func() {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	return func() { _ = release(context.Background()) }
+	return func() { _ = release.Release(context.Background()) }
 }
 
 func stepStatus(res report.Result, name string) string {

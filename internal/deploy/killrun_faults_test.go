@@ -267,7 +267,7 @@ func takeLock(ctx context.Context, g *ground, owner string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() { _ = release(context.Background()) }, nil
+	return func() { _ = release.Release(context.Background()) }, nil
 }
 
 func abs(path string) string {

@@ -2,11 +2,13 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
@@ -16,6 +18,8 @@ type Run struct {
 	command string
 	opts    Options
 	deps    Deps
+	// cancel stops the run with a cause: the loss of its lock.
+	cancel context.CancelCauseFunc
 	// migrated lists the SQL migrations the run applied.
 	migrated []string
 }
@@ -121,6 +125,8 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
 	s := &State{}
+	ctx, r.cancel = context.WithCancelCause(ctx)
+	defer r.cancel(nil)
 	runner := pipeline.Runner[*State]{Observer: r.deps.Reporter, Grace: r.opts.Grace}
 	steps, err := runner.Run(ctx, r.steps(), s)
 	res.Steps = steps
@@ -131,11 +137,14 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	after, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	r.record(after, s, err)
-	if s.unlock != nil {
-		if uerr := s.unlock(after); uerr != nil {
+	if s.lock != nil {
+		// A lock lost to another run is left to it: only a loss from
+		// failed renewals, with the record still ours, is worth a word.
+		if uerr := s.lock.Release(after); uerr != nil && (s.lockLost() == nil || !errors.Is(uerr, lock.ErrLost)) {
 			r.deps.Reporter.Warning(fmt.Sprintf("releasing the deploy lock: %v", uerr))
 		}
 	}
+	lost := s.lockLost()
 	if r.deploys() || r.command == "promote" {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
@@ -158,11 +167,26 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	res.Notes = append(res.Notes, s.Notes...)
 	res.Traffic = s.Traffic
 	switch {
+	case lost != nil:
+		// Another run may be writing now: this one stopped at the loss
+		// and wrote nothing after it, so it neither reverted nor
+		// finished, whatever its steps say.
+		err = fmt.Errorf("%w; this run stopped and wrote nothing more (no route, revert, scale or history). Now %s",
+			lost, colorsNow(res.Colors))
+	case s.RevertFailed:
+		err = errors.Join(fmt.Errorf("traffic could not be put back to %s: %s. To put it back, run bluegreen with command: rollback",
+			s.Previous.Live(), colorsNow(res.Colors)), err)
+	}
+	switch {
 	case err == nil && r.command == "prepare" && !s.UpToDate && !r.opts.DryRun:
 		res.Outcome = report.Prepared
 		res.Notes = append(res.Notes, r.howToFinish(s)...)
 	case err == nil:
 		res.Outcome = report.Success
+	case lost != nil:
+		res.Outcome = report.Failed
+	case s.RevertFailed:
+		res.Outcome = report.RevertFailed
 	case s.RolledBack:
 		res.Outcome = report.RolledBack
 	default:
@@ -188,7 +212,7 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 	if r.opts.DryRun || r.deps.History == nil {
 		return
 	}
-	if (s.unlock == nil && r.deps.Locker != nil) || s.UpToDate || s.Target == color.None {
+	if (s.lock == nil && r.deps.Locker != nil) || s.UpToDate || s.Target == color.None {
 		return // never got the lock, or nothing was to change
 	}
 	switch r.command {
@@ -220,10 +244,18 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		e.Result = history.ResultAborted
 	}
 	switch {
+	case err != nil && s.RevertFailed:
+		e.Result = string(report.RevertFailed)
 	case err != nil && s.RolledBack:
 		e.Result = string(report.RolledBack)
 	case err != nil:
 		e.Result = string(report.Failed)
+	}
+	if werr := r.mayWrite(ctx, s, "recording history"); werr != nil {
+		if !errors.Is(werr, lock.ErrLost) {
+			r.deps.Reporter.Warning(fmt.Sprintf("recording history: %v", werr))
+		}
+		return
 	}
 	if herr := r.deps.History.Append(ctx, e); herr != nil {
 		r.deps.Reporter.Warning(fmt.Sprintf("recording history: %v", herr))

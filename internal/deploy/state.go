@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"context"
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
@@ -57,6 +56,9 @@ type Options struct {
 	// Grace bounds the reverts after a failure or cancellation; zero means
 	// the pipeline's default.
 	Grace time.Duration
+	// RevertBackoff is the first wait between attempts at putting traffic
+	// back, doubled after each; zero means 250ms.
+	RevertBackoff time.Duration
 }
 
 // Deps are the systems a run talks to.
@@ -100,8 +102,9 @@ type State struct {
 	// in the history and checked against the live system.
 	Prepared *history.Entry
 	// Switched is set once the router applied the new weights;
-	// RolledBack once a revert put the previous weights back.
-	Switched, RolledBack bool
+	// RolledBack once a revert put the previous weights back and a read
+	// showed them; RevertFailed when a revert gave up without that read.
+	Switched, RolledBack, RevertFailed bool
 	// Notes are lines for the report: what a dry run would change, or
 	// the history entries.
 	Notes []string
@@ -111,7 +114,8 @@ type State struct {
 	// GateChecks are the readings of the metric gates, in order.
 	GateChecks []gate.Check
 
-	unlock func(context.Context) error
+	// lock is the deploy lock while the run holds it.
+	lock lock.Lock
 	// historyEntries counts the entries the history command read.
 	historyEntries int
 }

@@ -34,6 +34,9 @@ func (d deployStep) Run(ctx context.Context, s *State) error {
 	} else {
 		s.Deployed = true
 	}
+	if err := d.r.mayWrite(ctx, s, "deploying "+s.Target.String()); err != nil {
+		return err
+	}
 	return d.r.deps.Platform.Deploy(ctx, s.Target, d.r.opts.Release, replicas)
 }
 
@@ -103,6 +106,9 @@ func (p previewStep) Run(ctx context.Context, s *State) error {
 		if !canDryRun(p.r.deps.Preview) {
 			return nil
 		}
+	}
+	if err := p.r.mayWrite(ctx, s, "pointing the preview route"); err != nil {
+		return err
 	}
 	return p.r.deps.Preview.Set(ctx, router.All(s.Target))
 }

@@ -68,6 +68,11 @@ func (m migrateStep) Skip(s *State) (string, bool) {
 
 func (m migrateStep) Run(ctx context.Context, s *State) error {
 	log := m.r.deps.Reporter.Info
+	if !m.r.opts.DryRun {
+		if err := m.r.mayWrite(ctx, s, "migrating"); err != nil {
+			return err
+		}
+	}
 	if m.phase == Before && m.r.deps.SQL != nil {
 		applied, err := m.r.deps.SQL.Apply(ctx, m.r.opts.DryRun, log)
 		m.r.migrated = append(m.r.migrated, applied...)

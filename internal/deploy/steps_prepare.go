@@ -50,6 +50,9 @@ func (m markPreparedStep) Run(ctx context.Context, s *State) error {
 		Image: rel.Image, Digest: rel.Digest, GitSHA: rel.GitSHA, RunURL: rel.RunURL,
 		Result: history.ResultPrepared, Revision: st.Spec,
 	}
+	if err := m.r.mayWrite(ctx, s, "recording the prepared release"); err != nil {
+		return err
+	}
 	if err := m.r.deps.History.Append(ctx, e); err != nil {
 		return fmt.Errorf("recording the prepared release: %w", err)
 	}
@@ -161,6 +164,9 @@ func (p previewBackStep) Run(ctx context.Context, s *State) error {
 			return nil
 		}
 	}
+	if err := p.r.mayWrite(ctx, s, "pointing the preview route back"); err != nil {
+		return err
+	}
 	return p.r.deps.Preview.Set(ctx, router.All(s.Live))
 }
 
@@ -191,6 +197,9 @@ func (d dropPreparedStep) Run(ctx context.Context, s *State) error {
 		if !canDryRun(d.r.deps.Platform) {
 			return nil
 		}
+	}
+	if err := d.r.mayWrite(ctx, s, "scaling "+s.Target.String()+" down"); err != nil {
+		return err
 	}
 	return d.r.deps.Platform.Scale(ctx, s.Target, 0)
 }

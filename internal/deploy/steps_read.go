@@ -10,7 +10,8 @@ import (
 
 // lockStep takes the application's deploy lock. It is released by Run on
 // every path, not by a revert, so that a run that fails after committing
-// releases it too.
+// releases it too. Once the lock is lost the run's context is cancelled
+// with the loss as its cause, and every later write is refused.
 type lockStep struct{ r *Run }
 
 func (lockStep) String() string { return "lock" }
@@ -26,16 +27,17 @@ func (l lockStep) Skip(*State) (string, bool) {
 }
 
 func (l lockStep) Run(ctx context.Context, s *State) error {
-	unlock, err := l.r.deps.Locker.Acquire(ctx, l.r.opts.Owner, l.r.opts.LockTimeout)
+	lk, err := l.r.deps.Locker.Acquire(ctx, l.r.opts.Owner, l.r.opts.LockTimeout)
 	if err != nil {
 		return err
 	}
-	s.unlock = unlock
+	s.lock = lk
+	l.r.watchLock(ctx, s)
 	return nil
 }
 
 func (l lockStep) Detail(s *State) string {
-	if s.unlock == nil {
+	if s.lock == nil {
 		return ""
 	}
 	return "held by " + l.r.opts.Owner

@@ -72,6 +72,9 @@ func (su scaleUpStep) Run(ctx context.Context, s *State) error {
 			return nil
 		}
 	}
+	if err := su.r.mayWrite(ctx, s, "scaling "+s.Target.String()+" up"); err != nil {
+		return err
+	}
 	return su.r.deps.Platform.Scale(ctx, s.Target, n)
 }
 

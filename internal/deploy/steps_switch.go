@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
 
@@ -26,7 +27,8 @@ const (
 	verifyPoll  = 200 * time.Millisecond
 )
 
-// revertTimeout bounds putting traffic back after a failed switch.
+// revertTimeout bounds putting traffic back after a failed switch,
+// retries included.
 const revertTimeout = 30 * time.Second
 
 // sameWeights reports whether a and b send the same share to each color.
@@ -52,10 +54,6 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 			}
 			return sw.set(ctx, s, w)
 		}
-		// Count the switch as made before the write: a write whose answer
-		// is lost (a dropped connection, a stale read-back) may still have
-		// moved traffic, and only a revert that reads the route can tell.
-		s.Switched = true
 		if err := sw.set(ctx, s, w); err != nil {
 			return sw.putBack(ctx, s, err)
 		}
@@ -78,7 +76,11 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 // revert it: traffic is put back here, on a context the cancellation
 // spares.
 func (sw switchStep) putBack(ctx context.Context, s *State, err error) error {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+	grace := revertTimeout
+	if sw.r.opts.Grace > 0 {
+		grace = sw.r.opts.Grace
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if rerr := sw.Revert(rctx, s); rerr != nil {
 		return fmt.Errorf("%w; %w", err, rerr)
@@ -96,6 +98,16 @@ func (sw switchStep) set(ctx context.Context, s *State, w router.Weights) error 
 			if err := sw.r.checkServable(ctx, s, s.Target); err != nil {
 				return err
 			}
+		}
+		if err := sw.r.mayWrite(ctx, s, "switching traffic"); err != nil {
+			return err
+		}
+		if !sw.r.opts.DryRun {
+			// Count the switch as made before the write: a write whose
+			// answer is lost (a dropped connection, a stale read-back) may
+			// still have moved traffic, and only a revert that reads the
+			// route can tell.
+			s.Switched = true
 		}
 		err = sw.r.deps.Router.Set(ctx, w)
 		if !errors.Is(err, router.ErrConflict) {
@@ -122,8 +134,12 @@ func (sw switchStep) Detail(s *State) string {
 	return fmt.Sprintf("%s -> %s", s.Live, s.Target)
 }
 
-// Revert puts the routing found at the start back. A first deploy had no
+// Revert puts the routing found at the start back, retrying until a read
+// of the route shows it there (see revertTraffic). A first deploy had no
 // route to put back; the new route then stays, pointing at the only color.
+// A revert that cannot confirm traffic is back marks the run
+// revert-failed; one refused because the lock was lost writes nothing and
+// leaves the run failed.
 func (sw switchStep) Revert(ctx context.Context, s *State) error {
 	if !s.Switched || len(s.Previous) == 0 || s.Previous.Live() == color.None {
 		return nil
@@ -136,20 +152,19 @@ func (sw switchStep) Revert(ctx context.Context, s *State) error {
 	if now, err := sw.r.deps.Router.Read(ctx); err == nil && sameWeights(now, s.Previous) {
 		untouched = true
 	}
-	put := sw.r.deps.Router.Set
-	if rs, ok := sw.r.deps.Router.(router.Restorer); ok {
-		put = rs.Restore
+	if err := sw.r.revertTraffic(ctx, s); err != nil {
+		if !errors.Is(err, lock.ErrLost) {
+			s.RevertFailed = true
+		}
+		return err
 	}
-	if err := put(ctx, s.Previous); err != nil {
-		return fmt.Errorf("putting traffic back to %s: %w", s.Previous, err)
-	}
-	s.Switched = false
+	s.Switched, s.RevertFailed = false, false
 	s.moved(fmt.Sprintf("%s: put back to %s", sw, s.Previous.Live()), s.Previous)
 	if untouched {
 		return nil
 	}
 	s.RolledBack = true
-	sw.r.deps.Reporter.Warning(fmt.Sprintf("traffic put back to %s (%s)", s.Previous.Live(), s.Previous))
+	sw.r.deps.Reporter.Warning(fmt.Sprintf("traffic put back to %s (%s), as a read of the route shows", s.Previous.Live(), s.Previous))
 	return nil
 }
 
@@ -334,6 +349,9 @@ func (sd scaleDownStep) Run(ctx context.Context, s *State) error {
 	}
 	if w[s.Live] > 0 {
 		return fmt.Errorf("%s receives traffic again (%s); not scaled down", s.Live, w)
+	}
+	if err := sd.r.mayWrite(ctx, s, "scaling "+s.Live.String()+" down"); err != nil {
+		return err
 	}
 	return sd.r.deps.Platform.Scale(ctx, s.Live, 0)
 }

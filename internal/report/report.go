@@ -24,6 +24,9 @@ const (
 	// Prepared is a prepare that left the new release warm behind the
 	// preview, waiting for command switch (or abort).
 	Prepared Outcome = "prepared"
+	// RevertFailed: the run failed after moving traffic and could not
+	// confirm, by a read, that traffic is back where it was.
+	RevertFailed Outcome = "revert-failed"
 )
 
 // Reporter receives everything a run has to tell the CI. Implementations

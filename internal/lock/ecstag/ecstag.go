@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,12 +94,14 @@ func WithSettle(d time.Duration) Option { return func(l *Locker) { l.settle = d 
 // waits (default 2s, jittered ±20% so that waiting runs fall out of step).
 func WithPoll(d time.Duration) Option { return func(l *Locker) { l.poll = d } }
 
-// WithClock replaces time.Now for the times written to and compared with
-// the tag.
+// WithClock replaces time.Now: for the times written to the tag, and as
+// the local clock that measures how long a claim went unrenewed since this
+// Locker saw it.
 func WithClock(now func() time.Time) Option { return func(l *Locker) { l.now = now } }
 
-// WithWarning sets where a lock lost while held is reported (default:
-// standard error). The run goes on; only the report changes.
+// WithWarning sets where a failed renewal is reported (default: standard
+// error). The claim is kept and renewed again; it is lost only when
+// renewals fail for the whole lease.
 func WithWarning(warn func(msg string)) Option { return func(l *Locker) { l.warn = warn } }
 
 // Locker takes the deploy lock held in one tag of an ECS cluster.
@@ -114,6 +117,12 @@ type Locker struct {
 	poll     time.Duration
 	now      func() time.Time
 	warn     func(string)
+
+	mu   sync.Mutex
+	seen struct {
+		key string    // the claim as last read
+		at  time.Time // when this Locker first read it so
+	}
 }
 
 // New returns the Locker of cfg.App's lock on the cluster cfg.ClusterARN.
@@ -172,7 +181,7 @@ func New(cfg Config, opts ...Option) (*Locker, error) {
 //
 // owner should be unique to the run (a CI run ID and attempt): the lock is
 // not re-entrant, and a claim by the same owner counts as held.
-func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) (func(context.Context) error, error) {
+func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) (lock.Lock, error) {
 	if strings.TrimSpace(owner) == "" {
 		return nil, fmt.Errorf("acquiring lock %q: empty owner", l.name)
 	}
@@ -183,9 +192,9 @@ func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) 
 	// the tag is no obstacle, and is removed if Acquire gives up.
 	ours := map[string]bool{}
 	for {
-		got, err := l.try(ctx, owner, ours)
+		got, sent, err := l.try(ctx, owner, ours)
 		if err == nil {
-			return l.hold(ctx, got), nil
+			return l.hold(ctx, got, sent), nil
 		}
 		var held *lock.HeldError
 		if !errors.As(err, &held) && !awsapi.IsThrottle(err) && !errors.Is(err, errRaces) {
@@ -208,21 +217,22 @@ func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) 
 // try makes one attempt at taking the lock: check, write, settle, confirm.
 // It returns our claim as written, a *lock.HeldError, or another error.
 // ours collects the tokens of the claims written.
-func (l *Locker) try(ctx context.Context, owner string, ours map[string]bool) (value, error) {
+func (l *Locker) try(ctx context.Context, owner string, ours map[string]bool) (value, time.Time, error) {
 	for range maxRaces {
 		checked := time.Now()
 		cur, err := l.read(ctx)
 		if err != nil {
-			return value{}, err
+			return value{}, time.Time{}, err
 		}
-		now := l.now()
-		if !ours[cur.token] && cur.live(now) {
-			return value{}, l.heldError(cur)
+		if !ours[cur.token] && l.live(cur) {
+			return value{}, time.Time{}, l.heldError(cur)
 		}
+		sent := l.now()
 		mine := value{
 			token:   rand.Text(),
-			expires: now.Add(l.duration).Truncate(time.Second),
-			since:   now.Truncate(time.Second),
+			expires: sent.Add(l.duration).Truncate(time.Second),
+			since:   sent.Truncate(time.Second),
+			lease:   l.duration,
 			owner:   owner,
 		}
 		// Noted before writing: a write that fails may still land.
@@ -232,25 +242,27 @@ func (l *Locker) try(ctx context.Context, owner string, ours map[string]bool) (v
 		case errors.Is(err, errLate):
 			continue // check again: a claim of ours found there is no obstacle
 		case err != nil:
-			return value{}, err
+			// Acquire's abandon reads the tag back and removes the claim
+			// if the write landed after all.
+			return value{}, time.Time{}, err
 		}
 		if err := sleep(ctx, l.settle); err != nil {
-			return value{}, fmt.Errorf("acquiring lock %q: %w", l.name, err)
+			return value{}, time.Time{}, fmt.Errorf("acquiring lock %q: %w", l.name, err)
 		}
 		got, err := l.read(ctx)
 		if err != nil {
-			return value{}, err
+			return value{}, time.Time{}, err
 		}
 		switch {
 		case got.token == mine.token:
-			return mine, nil
-		case !ours[got.token] && got.live(l.now()):
-			return value{}, l.heldError(got) // a racing run wrote after our check
+			return mine, sent, nil
+		case !ours[got.token] && l.live(got):
+			return value{}, time.Time{}, l.heldError(got) // a racing run wrote after our check
 		}
 		// Removed, unreadable, or an earlier write of ours that landed
 		// late, when no check vouches for it: look again.
 	}
-	return value{}, fmt.Errorf("acquiring lock %q: %w", l.name, errRaces)
+	return value{}, time.Time{}, fmt.Errorf("acquiring lock %q: %w", l.name, errRaces)
 }
 
 // abandon removes a claim Acquire wrote but gave up on before confirming
@@ -329,7 +341,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (l *Locker) heldError(v value) *lock.HeldError {
-	return &lock.HeldError{Name: l.name, Holder: v.owner, Since: v.since, Expires: v.expires}
+	return &lock.HeldError{Name: l.name, Holder: v.owner, Since: v.since, Expires: l.observedAt(v).Add(l.leaseOf(v))}
+}
+
+// leaseOf is how long v stays valid unrenewed: as its holder wrote, or
+// this Locker's own duration for a claim that does not say.
+func (l *Locker) leaseOf(v value) time.Duration {
+	if v.lease > 0 {
+		return v.lease
+	}
+	return l.duration
+}
+
+// observedAt returns when this Locker first saw the claim v as it is now,
+// on its own clock. The expiry inside the tag was written by another
+// machine, whose clock may be minutes off ours, so it is never compared
+// with our clock: a claim expires once it went unchanged (no renewal
+// rewrote it) for its lease from the moment we first saw it.
+func (l *Locker) observedAt(v value) time.Time {
+	key := v.String()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen.key != key || l.seen.at.IsZero() {
+		l.seen.key, l.seen.at = key, l.now()
+	}
+	return l.seen.at
+}
+
+// live reports whether v is a claim that has not expired for this Locker.
+func (l *Locker) live(v value) bool {
+	return v.token != "" && l.now().Sub(l.observedAt(v)) < l.leaseOf(v)
 }
 
 // tagForbidden matches what ECS refuses in a tag key or value.

@@ -73,17 +73,17 @@ func newLocker(t *testing.T, api ecstag.API, arn string, c *clock, opts ...ecsta
 
 // acquire takes the lock and releases it when the test ends, if the test
 // has not released it itself.
-func acquire(t *testing.T, l *ecstag.Locker, owner string) func(context.Context) error {
+func acquire(t *testing.T, l *ecstag.Locker, owner string) lock.Lock {
 	t.Helper()
-	release, err := l.Acquire(t.Context(), owner, 0)
+	held, err := l.Acquire(t.Context(), owner, 0)
 	if err != nil {
 		t.Fatalf("Acquire(%q): %v", owner, err)
 	}
-	t.Cleanup(func() { _ = release(context.Background()) })
-	return release
+	t.Cleanup(func() { _ = held.Release(context.Background()) })
+	return held
 }
 
-var valueRE = regexp.MustCompile(`^token=([A-Z2-7]{26}) expires=(\d+) since=(\d+) owner=(.*)$`)
+var valueRE = regexp.MustCompile(`^token=([A-Z2-7]{26}) expires=(\d+) since=(\d+) lease=60 owner=(.*)$`)
 
 // lockTag returns the parts of the lock tag's value: token, expires,
 // since, owner; nil when there is no tag.
@@ -119,9 +119,10 @@ func tagCluster(t *testing.T, f *awsfake.ECS, k, v string) {
 	}
 }
 
-// claimBy is a tag value as written by owner at the given times.
+// claimBy is a tag value as written by owner at the given times, with a
+// one-minute lease.
 func claimBy(owner string, since, expires time.Time) string {
-	return fmt.Sprintf("token=%s expires=%d since=%d owner=%s", strings.Repeat("Q", 26), expires.Unix(), since.Unix(), owner)
+	return fmt.Sprintf("token=%s expires=%d since=%d lease=60 owner=%s", strings.Repeat("Q", 26), expires.Unix(), since.Unix(), owner)
 }
 
 // eventually polls cond until it holds or a generous deadline passes.
@@ -190,13 +191,13 @@ func TestAcquireRelease(t *testing.T) {
 		t.Errorf("lock tag expires, since, owner (-want +got):\n%s", diff)
 	}
 
-	if err := release(t.Context()); err != nil {
+	if err := release.Release(t.Context()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
 	if diff := cmp.Diff(map[string]string{"team": "web"}, f.ClusterTags("prod")); diff != "" {
 		t.Errorf("cluster tags after release (-want +got):\n%s", diff)
 	}
-	if err := release(t.Context()); err != nil {
+	if err := release.Release(t.Context()); err != nil {
 		t.Errorf("second release: %v", err)
 	}
 
@@ -263,30 +264,34 @@ func TestWaitForRelease(t *testing.T) {
 	go func() {
 		// Release once run-2 has looked a few times and is waiting.
 		eventually(t, "run-2 to poll", func() bool { return f.Count("ListTagsForResource") >= reads+3 })
-		_ = release(context.Background())
+		_ = release.Release(context.Background())
 	}()
 	acquire2, err := l.Acquire(t.Context(), "run-2", 10*time.Second)
 	if err != nil {
 		t.Fatalf("Acquire while waiting: %v", err)
 	}
-	t.Cleanup(func() { _ = acquire2(context.Background()) })
+	t.Cleanup(func() { _ = acquire2.Release(context.Background()) })
 	if got, want := owner(t, f), "run-2"; got != want {
 		t.Errorf("holder = %q, want %q", got, want)
 	}
 }
 
+// TestExpiredClaimTakenOver: a claim expires for a reader once it went
+// unchanged for its lease from when that reader first saw it, whatever
+// the times written in it say: they come from another machine's clock.
 func TestExpiredClaimTakenOver(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name    string
-		value   string
-		wait    time.Duration
-		advance bool // move the clock past the claim's expiry while waiting
+		name  string
+		value string
+		// free: taken at the first look; otherwise refused at the first
+		// look and taken once the lease has passed since.
+		free bool
 	}{
-		{name: "expired already", value: claimBy("crashed-run", start.Add(-2*time.Minute), start.Add(-time.Minute))},
-		{name: "expiring now", value: claimBy("crashed-run", start.Add(-time.Minute), start)},
-		{name: "unreadable value", value: "locked by hand"},
-		{name: "expires while waiting", value: claimBy("crashed-run", start, start.Add(time.Minute)), wait: 10 * time.Second, advance: true},
+		{name: "unreadable value", value: "locked by hand", free: true},
+		{name: "written by a clock behind ours", value: claimBy("crashed-run", start.Add(-2*time.Hour), start.Add(-time.Hour))},
+		{name: "written by a clock ahead of ours", value: claimBy("crashed-run", start.Add(time.Hour), start.Add(time.Hour+time.Minute))},
+		{name: "written by a clock like ours", value: claimBy("crashed-run", start, start.Add(time.Minute))},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,21 +300,52 @@ func TestExpiredClaimTakenOver(t *testing.T) {
 			tagCluster(t, f, key, tc.value)
 			c := newClock()
 			l := newLocker(t, f, arn, c)
-			if tc.advance {
-				go func() {
-					eventually(t, "run-2 to poll", func() bool { return f.Count("ListTagsForResource") >= 3 })
-					c.Advance(time.Minute)
-				}()
+			if !tc.free {
+				_, err := l.Acquire(t.Context(), "run-2", 0)
+				var held *lock.HeldError
+				if !errors.As(err, &held) || held.Holder != "crashed-run" {
+					t.Fatalf("Acquire at the first look = %v, want held by crashed-run", err)
+				}
+				if got, want := held.Expires, start.Add(time.Minute); !got.Equal(want) {
+					t.Errorf("HeldError.Expires = %s, want a lease after the first look, %s", got, want)
+				}
+				c.Advance(time.Minute - time.Second)
+				if _, err := l.Acquire(t.Context(), "run-2", 0); !errors.As(err, &held) {
+					t.Fatalf("Acquire a second before the lease is over = %v, want held", err)
+				}
+				c.Advance(time.Second)
 			}
-			release, err := l.Acquire(t.Context(), "run-2", tc.wait)
+			held, err := l.Acquire(t.Context(), "run-2", 0)
 			if err != nil {
 				t.Fatalf("Acquire: %v", err)
 			}
-			t.Cleanup(func() { _ = release(context.Background()) })
+			t.Cleanup(func() { _ = held.Release(context.Background()) })
 			if got, want := owner(t, f), "run-2"; got != want {
 				t.Errorf("holder = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestClaimExpiresWhileWaiting: Acquire with a wait takes a claim over
+// once it went unrenewed for its lease while Acquire polled.
+func TestClaimExpiresWhileWaiting(t *testing.T) {
+	t.Parallel()
+	f, arn := setup(t)
+	tagCluster(t, f, key, claimBy("crashed-run", start, start.Add(time.Minute)))
+	c := newClock()
+	l := newLocker(t, f, arn, c)
+	go func() {
+		eventually(t, "run-2 to poll", func() bool { return f.Count("ListTagsForResource") >= 3 })
+		c.Advance(time.Minute)
+	}()
+	held, err := l.Acquire(t.Context(), "run-2", 10*time.Second)
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	t.Cleanup(func() { _ = held.Release(context.Background()) })
+	if got, want := owner(t, f), "run-2"; got != want {
+		t.Errorf("holder = %q, want %q", got, want)
 	}
 }
 

@@ -72,7 +72,7 @@ func TestThrottled(t *testing.T) {
 			if got, want := owner(t, f), "run-1"; got != want {
 				t.Errorf("holder = %q, want %q", got, want)
 			}
-			if err := release(t.Context()); err != nil {
+			if err := release.Release(t.Context()); err != nil {
 				t.Fatalf("release: %v", err)
 			}
 			if got := owner(t, f); got != "" {

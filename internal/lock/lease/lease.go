@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -52,8 +53,10 @@ func WithRenew(d time.Duration) Option { return func(l *Locker) { l.renew = d } 
 // waits (default 1s).
 func WithPoll(d time.Duration) Option { return func(l *Locker) { l.poll = d } }
 
-// WithClock replaces time.Now for the times written to and compared with
-// the Lease.
+// WithClock replaces time.Now: for the times written to the Lease, and as
+// the local clock that measures how long a record went unrenewed since
+// this Locker saw it. Only differences of its readings are compared, so
+// the default keeps Go's monotonic clock.
 func WithClock(now func() time.Time) Option { return func(l *Locker) { l.now = now } }
 
 // Locker takes the deploy lock held in one Lease.
@@ -66,6 +69,16 @@ type Locker struct {
 	renew    time.Duration
 	poll     time.Duration
 	now      func() time.Time
+
+	mu   sync.Mutex
+	seen observation // the Lease's record as last seen, and since when
+}
+
+// observation is a Lease's record and when this Locker first saw it so.
+type observation struct {
+	rec   record
+	at    time.Time
+	valid bool
 }
 
 // New returns a Locker for the Lease named in cfg.
@@ -105,21 +118,26 @@ func New(cfg Config, opts ...Option) (*Locker, error) {
 
 // Acquire takes the Lease for owner, waiting up to wait for the holder to
 // release it or let it expire. With wait 0 a held Lease fails at once with
-// a *lock.HeldError. The Lease is renewed in the background until release
-// is called.
+// a *lock.HeldError. The Lease is renewed in the background until it is
+// released or lost.
+//
+// A held Lease expires for this Locker once its record went unchanged for
+// its lease duration from when this Locker first read it that way: a
+// Lease left by a run that died is taken over one lease duration after
+// the first look at it, whatever its renew time says.
 //
 // owner should be unique to the run (a CI run ID and attempt): the lock is
 // not re-entrant, and a Lease already held by the same owner counts as held.
-func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) (func(context.Context) error, error) {
+func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) (lock.Lock, error) {
 	if owner == "" {
 		return nil, fmt.Errorf("acquiring lease %q: empty owner", l.name)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for {
-		got, err := l.try(ctx, owner)
+		got, sent, err := l.try(ctx, owner)
 		if err == nil {
-			return l.hold(ctx, got), nil
+			return l.hold(ctx, got, sent), nil
 		}
 		var held *lock.HeldError
 		if !errors.As(err, &held) {
@@ -144,14 +162,18 @@ func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // try makes one attempt at taking the Lease. It returns the Lease as
-// stored, a *lock.HeldError, or another error.
-func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, error) {
+// stored with the local time the winning write was sent, a
+// *lock.HeldError, or another error.
+func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, time.Time, error) {
 	secs := int32(l.duration / time.Second)
 	// Read first: after the first run the Lease always exists (released
 	// Leases are kept), so a Create would nearly always fail.
 	for range maxRaces {
-		now := metav1.NewMicroTime(l.now())
 		cur, err := l.leases.Get(ctx, l.name, metav1.GetOptions{})
+		sent := l.now()
+		// The API server stores microseconds: what we write is what we
+		// compare with when a lost answer makes us read it back.
+		now := metav1.NewMicroTime(sent.Truncate(time.Microsecond))
 		if apierrors.IsNotFound(err) {
 			wctx, cancel := writeContext(ctx)
 			created, err := l.leases.Create(wctx, &coordinationv1.Lease{
@@ -170,18 +192,23 @@ func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, 
 			cancel()
 			switch {
 			case err == nil:
-				return created, nil
+				return created, sent, nil
 			case apierrors.IsAlreadyExists(err):
 				continue // another run created it first: look at it
+			case !definite(err):
+				if got, ok := l.readBack(ctx, owner, now); ok {
+					return got, sent, nil
+				}
+				continue // not ours: look at it again
 			default:
-				return nil, fmt.Errorf("creating lease %q: %w", l.name, err)
+				return nil, time.Time{}, fmt.Errorf("creating lease %q: %w", l.name, err)
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading lease %q: %w", l.name, err)
+			return nil, time.Time{}, fmt.Errorf("reading lease %q: %w", l.name, err)
 		}
-		if holder(cur) != "" && !expired(cur, now.Time) {
-			return nil, l.heldError(cur)
+		if holder(cur) != "" && !l.expired(cur) {
+			return nil, time.Time{}, l.heldError(cur)
 		}
 
 		// Free: take it over, but only from the version just read, so that
@@ -201,14 +228,43 @@ func (l *Locker) try(ctx context.Context, owner string) (*coordinationv1.Lease, 
 		cancel()
 		switch {
 		case err == nil:
-			return updated, nil
+			return updated, sent, nil
 		case apierrors.IsConflict(err), apierrors.IsNotFound(err):
 			continue // another run changed it first: look again
+		case !definite(err):
+			if got, ok := l.readBack(ctx, owner, now); ok {
+				return got, sent, nil
+			}
+			continue
 		default:
-			return nil, fmt.Errorf("taking over lease %q from %q: %w", l.name, holder(cur), err)
+			return nil, time.Time{}, fmt.Errorf("taking over lease %q from %q: %w", l.name, holder(cur), err)
 		}
 	}
-	return nil, fmt.Errorf("acquiring lease %q: lost %d races in a row to other runs", l.name, maxRaces)
+	return nil, time.Time{}, fmt.Errorf("acquiring lease %q: lost %d races in a row to other runs", l.name, maxRaces)
+}
+
+// readBack reads the Lease after a write whose answer was lost (a
+// timeout, a reset connection): the API server may have applied it. It
+// reports the Lease when it names owner with the acquire time just
+// written, so the run holds, and will release, what it took instead of
+// leaving it taken until it lapses.
+func (l *Locker) readBack(ctx context.Context, owner string, acquired metav1.MicroTime) (*coordinationv1.Lease, bool) {
+	rctx, cancel := writeContext(ctx)
+	defer cancel()
+	cur, err := l.leases.Get(rctx, l.name, metav1.GetOptions{})
+	if err != nil || holder(cur) != owner || cur.Spec.AcquireTime == nil || !cur.Spec.AcquireTime.Equal(&acquired) {
+		return nil, false
+	}
+	return cur, true
+}
+
+// definite reports whether err is an answer from the API server that says
+// the write was not applied. Anything else (a timeout, a reset
+// connection, a 5xx) may hide a write that was.
+func definite(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) ||
+		apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsInvalid(err) ||
+		apierrors.IsBadRequest(err) || apierrors.IsMethodNotSupported(err)
 }
 
 // sleep waits for d, or returns ctx's error as soon as ctx is done
@@ -228,7 +284,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (l *Locker) heldError(le *coordinationv1.Lease) *lock.HeldError {
-	e := &lock.HeldError{Name: l.namespace + "/" + l.name, Holder: holder(le), Expires: expiry(le)}
+	at := l.observedAt(le)
+	e := &lock.HeldError{Name: l.namespace + "/" + l.name, Holder: holder(le), Expires: at.Add(leaseDuration(le))}
 	switch {
 	case le.Spec.AcquireTime != nil:
 		e.Since = le.Spec.AcquireTime.Time
@@ -245,16 +302,60 @@ func holder(le *coordinationv1.Lease) string {
 	return *le.Spec.HolderIdentity
 }
 
-// expiry is when le lapses unless renewed. A Lease missing its renew time
-// or duration (not written by this package) counts as lapsed already.
-func expiry(le *coordinationv1.Lease) time.Time {
-	if le.Spec.RenewTime == nil || le.Spec.LeaseDurationSeconds == nil {
-		return time.Time{}
+// leaseDuration is how long le stays valid unrenewed, as its holder wrote.
+// A Lease missing it (not written by this package) counts as lapsing at
+// once.
+func leaseDuration(le *coordinationv1.Lease) time.Duration {
+	if le.Spec.LeaseDurationSeconds == nil {
+		return 0
 	}
-	return le.Spec.RenewTime.Add(time.Duration(*le.Spec.LeaseDurationSeconds) * time.Second)
+	return time.Duration(*le.Spec.LeaseDurationSeconds) * time.Second
 }
 
-func expired(le *coordinationv1.Lease, now time.Time) bool { return !now.Before(expiry(le)) }
+// record is what a renewal changes in a Lease, and so what tells a reader
+// that its holder is alive.
+type record struct {
+	holder           string
+	acquire, renew   int64 // Unix microseconds, 0 when unset
+	seconds, transit int32
+}
+
+func recordOf(le *coordinationv1.Lease) record {
+	r := record{holder: holder(le)}
+	if t := le.Spec.AcquireTime; t != nil {
+		r.acquire = t.UnixMicro()
+	}
+	if t := le.Spec.RenewTime; t != nil {
+		r.renew = t.UnixMicro()
+	}
+	if le.Spec.LeaseDurationSeconds != nil {
+		r.seconds = *le.Spec.LeaseDurationSeconds
+	}
+	if le.Spec.LeaseTransitions != nil {
+		r.transit = *le.Spec.LeaseTransitions
+	}
+	return r
+}
+
+// observedAt returns when this Locker first saw le's record as it is now,
+// on its own clock. Leader election in client-go judges expiry the same
+// way: the renew time inside a Lease was written by another machine, whose
+// clock may be minutes off ours, so it is never compared with our clock.
+func (l *Locker) observedAt(le *coordinationv1.Lease) time.Time {
+	r := recordOf(le)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.seen.valid || l.seen.rec != r {
+		l.seen = observation{rec: r, at: l.now(), valid: true}
+	}
+	return l.seen.at
+}
+
+// expired reports whether le's record has not changed for its whole lease
+// duration since this Locker first saw it.
+func (l *Locker) expired(le *coordinationv1.Lease) bool {
+	return l.now().Sub(l.observedAt(le)) >= leaseDuration(le)
+}
 
 // ours reports whether cur is still the claim recorded in mine: same
 // holder and same acquire time. The acquire time tells a claim of ours from

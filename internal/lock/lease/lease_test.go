@@ -45,14 +45,14 @@ func newLocker(t *testing.T, client coordinationclient.LeasesGetter, ns string, 
 
 // acquire takes the lock and releases it when the test ends, if the test
 // has not released it itself.
-func acquire(t *testing.T, l *lease.Locker, owner string) func(context.Context) error {
+func acquire(t *testing.T, l *lease.Locker, owner string) lock.Lock {
 	t.Helper()
-	release, err := l.Acquire(t.Context(), owner, 0)
+	held, err := l.Acquire(t.Context(), owner, 0)
 	if err != nil {
 		t.Fatalf("Acquire(%q): %v", owner, err)
 	}
-	t.Cleanup(func() { _ = release(context.Background()) })
-	return release
+	t.Cleanup(func() { _ = held.Release(context.Background()) })
+	return held
 }
 
 func getLease(t *testing.T, client coordinationclient.LeasesGetter, ns string) *coordinationv1.Lease {
@@ -120,13 +120,13 @@ func TestAcquireRelease(t *testing.T) {
 		t.Errorf("acquireTime %v, renewTime %v: want both set", le.Spec.AcquireTime, le.Spec.RenewTime)
 	}
 
-	if err := release(t.Context()); err != nil {
+	if err := release.Release(t.Context()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
 	if got := holderOf(getLease(t, client, ns)); got != "" {
 		t.Errorf("holder after release = %q, want none", got)
 	}
-	if err := release(t.Context()); err != nil {
+	if err := release.Release(t.Context()); err != nil {
 		t.Errorf("second release: %v", err)
 	}
 
@@ -202,14 +202,14 @@ func TestWaitForRelease(t *testing.T) {
 
 	go func() {
 		time.Sleep(200 * time.Millisecond)
-		_ = release(context.Background())
+		_ = release.Release(context.Background())
 	}()
 	start := time.Now()
 	acquire2, err := l.Acquire(t.Context(), "run-2", 10*time.Second)
 	if err != nil {
 		t.Fatalf("Acquire while waiting: %v", err)
 	}
-	t.Cleanup(func() { _ = acquire2(context.Background()) })
+	t.Cleanup(func() { _ = acquire2.Release(context.Background()) })
 	if took := time.Since(start); took < 200*time.Millisecond || took > 5*time.Second {
 		t.Errorf("Acquire took %s, want a little over 200ms", took)
 	}
@@ -218,10 +218,11 @@ func TestWaitForRelease(t *testing.T) {
 	}
 }
 
-// crashed writes a Lease as left by a run that died without releasing it.
+// crashed writes a Lease as left by a run that died without releasing it,
+// renewed at renewed by its own clock.
 func crashed(t *testing.T, client coordinationclient.LeasesGetter, ns string, renewed time.Time) {
 	t.Helper()
-	holder, secs, at := "crashed-run", int32(1), metav1.NewMicroTime(renewed)
+	holder, secs, at := "crashed-run", int32(30), metav1.NewMicroTime(renewed)
 	_, err := client.Leases(ns).Create(t.Context(), &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: leaseName},
 		Spec: coordinationv1.LeaseSpec{
@@ -233,28 +234,64 @@ func crashed(t *testing.T, client coordinationclient.LeasesGetter, ns string, re
 	}
 }
 
-func TestExpiredLeaseTakenOver(t *testing.T) {
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestExpiryFromObservation: a Lease expires for a reader once its record
+// went unchanged for its lease duration from when that reader first saw
+// it. The renew time inside was written by another machine's clock, which
+// may be hours off: one behind ours must not make a live Lease look
+// lapsed, one ahead must not keep a dead one taken.
+func TestExpiryFromObservation(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name    string
-		renewed time.Duration // before now
-		wait    time.Duration
+		name string
+		skew time.Duration // of the crashed run's clock against ours
 	}{
-		{name: "expired already", renewed: 5 * time.Second, wait: 0},
-		{name: "expires while waiting", renewed: 0, wait: 10 * time.Second},
+		{name: "renewed by a clock behind ours", skew: -time.Hour},
+		{name: "renewed by a clock ahead of ours", skew: time.Hour},
+		{name: "renewed by a clock like ours", skew: 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			client, ns := setup(t)
-			crashed(t, client, ns, time.Now().Add(-tc.renewed))
-			l := newLocker(t, client, ns)
+			c := &clock{now: time.Now()}
+			crashed(t, client, ns, c.Now().Add(tc.skew))
+			l := newLocker(t, client, ns, lease.WithClock(c.Now))
 
-			release, err := l.Acquire(t.Context(), "run-2", tc.wait)
-			if err != nil {
-				t.Fatalf("Acquire: %v", err)
+			_, err := l.Acquire(t.Context(), "run-2", 0)
+			var held *lock.HeldError
+			if !errors.As(err, &held) || held.Holder != "crashed-run" {
+				t.Fatalf("Acquire at the first look = %v, want held by crashed-run", err)
 			}
-			t.Cleanup(func() { _ = release(context.Background()) })
+			if got, want := held.Expires, c.Now().Add(30*time.Second); !got.Equal(want) {
+				t.Errorf("HeldError.Expires = %s, want the lease duration after the first look, %s", got, want)
+			}
+			c.Advance(29 * time.Second)
+			if _, err := l.Acquire(t.Context(), "run-2", 0); !errors.As(err, &held) {
+				t.Fatalf("Acquire a second before the lease is over = %v, want held", err)
+			}
+			c.Advance(time.Second)
+			got := acquire(t, l, "run-2")
+			if got.Err() != nil {
+				t.Errorf("Err() of a fresh holding = %v", got.Err())
+			}
 			le := getLease(t, client, ns)
 			if got, want := holderOf(le), "run-2"; got != want {
 				t.Errorf("holder = %q, want %q", got, want)
@@ -263,6 +300,28 @@ func TestExpiredLeaseTakenOver(t *testing.T) {
 				t.Errorf("leaseTransitions = %d, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestExpiresWhileWaiting: Acquire with a wait takes a Lease over once its
+// record went unrenewed for the lease duration while Acquire polled.
+func TestExpiresWhileWaiting(t *testing.T) {
+	t.Parallel()
+	client, ns := setup(t)
+	c := &clock{now: time.Now()}
+	crashed(t, client, ns, c.Now())
+	l := newLocker(t, client, ns, lease.WithClock(c.Now))
+	go func() {
+		time.Sleep(100 * time.Millisecond) // a few polls; the test holds without them
+		c.Advance(30 * time.Second)
+	}()
+	release, err := l.Acquire(t.Context(), "run-2", time.Minute)
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	t.Cleanup(func() { _ = release.Release(context.Background()) })
+	if got, want := holderOf(getLease(t, client, ns)), "run-2"; got != want {
+		t.Errorf("holder = %q, want %q", got, want)
 	}
 }
 
@@ -287,18 +346,23 @@ func TestRenewKeepsLeaseHeld(t *testing.T) {
 func TestReleaseLeavesTakenOverLease(t *testing.T) {
 	t.Parallel()
 	client, ns := setup(t)
-	l := newLocker(t, client, ns, lease.WithDuration(2*time.Second), lease.WithRenew(100*time.Millisecond))
+	// run-1 renews too rarely to renew during the test.
+	l := newLocker(t, client, ns, lease.WithRenew(29*time.Second))
 	release := acquire(t, l, "run-1")
 
-	// A run whose clock is a minute ahead sees the Lease as expired: the same
-	// as run-1 stalling (or its network failing) past the duration.
-	ahead := newLocker(t, client, ns, lease.WithClock(func() time.Time { return time.Now().Add(time.Minute) }))
-	acquire(t, ahead, "run-2")
-	time.Sleep(300 * time.Millisecond) // let run-1's renewal see the takeover
+	// run-2 sees run-1's Lease unchanged for longer than its duration, as
+	// when run-1 stalls (or its network fails) past the duration.
+	c := &clock{now: time.Now()}
+	other := newLocker(t, client, ns, lease.WithClock(c.Now))
+	if _, err := other.Acquire(t.Context(), "run-2", 0); err == nil {
+		t.Fatal("run-2 took run-1's fresh Lease")
+	}
+	c.Advance(30 * time.Second)
+	acquire(t, other, "run-2")
 
-	err := release(t.Context())
-	if !errors.Is(err, lease.ErrLost) {
-		t.Errorf("release = %v, want lease.ErrLost", err)
+	err := release.Release(t.Context())
+	if !errors.Is(err, lock.ErrLost) {
+		t.Errorf("release = %v, want lock.ErrLost", err)
 	}
 	if got, want := holderOf(getLease(t, client, ns)), "run-2"; got != want {
 		t.Errorf("holder after run-1's release = %q, want %q", got, want)
@@ -314,7 +378,7 @@ func TestConcurrentAcquire(t *testing.T) {
 		{name: "no lease yet", prepare: func(*testing.T, *lease.Locker) {}},
 		{name: "released lease", prepare: func(t *testing.T, l *lease.Locker) {
 			release := acquire(t, l, "earlier-run")
-			if err := release(t.Context()); err != nil {
+			if err := release.Release(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -336,7 +400,7 @@ func TestConcurrentAcquire(t *testing.T) {
 					release, err := l.Acquire(t.Context(), owner, 0)
 					errs[i] = err
 					if err == nil {
-						t.Cleanup(func() { _ = release(context.Background()) })
+						t.Cleanup(func() { _ = release.Release(context.Background()) })
 					}
 				})
 			}
