@@ -261,8 +261,12 @@ func (r *Reporter) endGroup() {
 // being deployed (API errors, pod events); a line of it that the runner
 // would read as a workflow command is fenced with ::stop-commands:: so it
 // is shown, not obeyed.
+//
+// The runner ends a line at a carriage return as well as at a newline, so
+// "\r::error::" inside a line is a command too: every line break is made a
+// newline before lines are looked at.
 func (r *Reporter) print(msg string) {
-	lines := strings.Split(msg, "\n")
+	lines := strings.Split(lineBreaks.Replace(msg), "\n")
 	if !anyCommand(lines) {
 		for _, l := range lines {
 			r.gha.Infof("%s", l)
@@ -286,6 +290,9 @@ func (r *Reporter) print(msg string) {
 	}
 	r.gha.IssueCommand(&githubactions.Command{Name: token})
 }
+
+// lineBreaks turns every line break the runner knows into "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 func (r *Reporter) token() (string, error) {
 	b := make([]byte, 16)

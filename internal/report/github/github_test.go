@@ -170,6 +170,37 @@ func TestCommandsInMessages(t *testing.T) {
 	}
 }
 
+// TestCarriageReturnIsALineBreak: the runner ends a line at a carriage
+// return too, so a command after one is fenced like one after a newline.
+func TestCarriageReturnIsALineBreak(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	rep := New(WithWriter(&buf), WithRandom(&counter{}))
+	rep.Info("job log: done\r::stop-commands::x\r::error::forged")
+	rep.StepFinished(pipeline.Result{Status: pipeline.StatusFailed, Detail: "pod event\r\n::warning::forged"})
+
+	token := "000102030405060708090a0b0c0d0e0f"
+	token2 := "101112131415161718191a1b1c1d1e1f"
+	want := strings.Join([]string{
+		"::stop-commands::" + token,
+		"job log: done",
+		"::stop-commands::x",
+		"::error::forged",
+		"::" + token + "::",
+		"::stop-commands::" + token2,
+		"failed: pod event",
+		"::warning::forged",
+		"::" + token2 + "::",
+		"",
+	}, "\n")
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+	if strings.Contains(strings.ReplaceAll(buf.String(), "\r\n", "\n"), "\r") {
+		t.Errorf("log holds a carriage return: %q", buf.String())
+	}
+}
+
 func TestCommandsInMessagesWithoutRandom(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer

@@ -227,10 +227,19 @@ func orDefault(s, fallback string) string {
 
 // inlineEscaper makes text from anywhere (step details, API errors) safe
 // in a heading, list item or table cell: it cannot split a cell, end a
-// line or open an HTML tag.
+// line or open an HTML tag, and markdown in it (a link, an image that
+// the reader's browser would fetch, emphasis, code) shows as the text it
+// is. Escaped brackets are enough to break a link or an image.
 var inlineEscaper = strings.NewReplacer(
 	`\`, `\\`,
 	"|", `\|`,
+	"[", `\[`,
+	"]", `\]`,
+	"!", `\!`,
+	"*", `\*`,
+	"_", `\_`,
+	"`", "\\`",
+	"~", `\~`,
 	"&", "&amp;",
 	"<", "&lt;",
 	">", "&gt;",

@@ -176,6 +176,9 @@ func TestSummaryEscapes(t *testing.T) {
 		{"newline", "a\nb\r\nc", "a<br>b<br>c"},
 		{"html", "<script>&", "&lt;script&gt;&amp;"},
 		{"backslash before pipe", `a\|b`, `a\\\|b`},
+		{"link", "[text](https://evil.example/x)", `\[text\](https://evil.example/x)`},
+		{"image", "![img](https://evil.example/p.png)", `\!\[img\](https://evil.example/p.png)`},
+		{"emphasis and code", "*a* _b_ `c` ~d~", "\\*a\\* \\_b\\_ \\`c\\` \\~d\\~"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
