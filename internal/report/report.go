@@ -38,6 +38,9 @@ type Reporter interface {
 	// Mask hides a credential from every later line of the CI log. It must
 	// be called before the secret is used.
 	Mask(secret string)
+	// Redact returns s with every credential given to Mask replaced, for
+	// text the reporter does not write itself (errors on stderr).
+	Redact(s string) string
 	// Info prints a line of the run's log.
 	Info(msg string)
 	// Progress prints a line about a long wait; implementations drop lines

@@ -38,6 +38,10 @@ type Reporter struct {
 	lastProgress time.Time // when the last progress line was written
 	progressed   bool      // whether lastProgress is set
 	warnedOutput bool      // the missing $GITHUB_OUTPUT was reported
+	// secrets masks what Mask was given in everything written here too:
+	// the runner masks the log, but a value written before the runner
+	// read its ::add-mask::, or one in a file command, is ours to hide.
+	secrets report.Masker
 }
 
 // Option configures a Reporter.
@@ -128,7 +132,7 @@ func (r *Reporter) StepStarted(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.endGroup()
-	r.gha.Group(name)
+	r.gha.Group(r.secrets.Text(name))
 	r.grouped = true
 }
 
@@ -155,8 +159,8 @@ func (r *Reporter) StepFinished(res pipeline.Result) {
 func (r *Reporter) Mask(secret string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for line := range strings.SplitSeq(secret, "\n") {
-		line = strings.TrimSuffix(line, "\r")
+	r.secrets.Add(secret)
+	for line := range strings.SplitSeq(lineBreaks.Replace(secret), "\n") {
 		if strings.TrimSpace(line) != "" {
 			r.gha.AddMask(line)
 		}
@@ -196,15 +200,19 @@ func (r *Reporter) titled(title string) *githubactions.Action {
 func (r *Reporter) Warning(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.titled(annotationTitle).Warningf("%s", msg)
+	r.titled(annotationTitle).Warningf("%s", r.secrets.Text(msg))
 }
 
 // Error writes an error annotation.
 func (r *Reporter) Error(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.titled(annotationTitle).Errorf("%s", msg)
+	r.titled(annotationTitle).Errorf("%s", r.secrets.Text(msg))
 }
+
+// Redact returns s with every credential given to Mask replaced by ***,
+// for text written elsewhere than the log, such as errors on stderr.
+func (r *Reporter) Redact(s string) string { return r.secrets.Text(s) }
 
 // Finish closes any open group, appends res's outputs to $GITHUB_OUTPUT
 // and its summary to $GITHUB_STEP_SUMMARY, and notes the outcome as an
@@ -225,7 +233,7 @@ func (r *Reporter) Finish(res report.Result) error {
 		r.titled(annotationTitle).Warningf("GITHUB_OUTPUT is not set, so the action's outputs are not written")
 	}
 	if path := r.getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		if err := appendFile(path, []byte(summary(res))); err != nil {
+		if err := appendFile(path, []byte(r.secrets.Text(summary(res)))); err != nil {
 			errs = append(errs, fmt.Errorf("writing step summary: %w", err))
 		}
 	}
@@ -235,11 +243,14 @@ func (r *Reporter) Finish(res report.Result) error {
 	if res.NextStep != "" {
 		msg += "\nNext step: " + res.NextStep
 	}
-	r.titled(headline(res)).Noticef("%s", msg)
+	r.titled(r.secrets.Text(headline(res))).Noticef("%s", r.secrets.Text(msg))
 	return errors.Join(errs...)
 }
 
 func (r *Reporter) writeOutputs(path string, outputs [][2]string) error {
+	for i := range outputs {
+		outputs[i][1] = r.secrets.Text(outputs[i][1])
+	}
 	b, err := encodeOutputs(outputs, r.random)
 	if err != nil {
 		return fmt.Errorf("encoding outputs: %w", err)
@@ -266,7 +277,7 @@ func (r *Reporter) endGroup() {
 // "\r::error::" inside a line is a command too: every line break is made a
 // newline before lines are looked at.
 func (r *Reporter) print(msg string) {
-	lines := strings.Split(lineBreaks.Replace(msg), "\n")
+	lines := strings.Split(lineBreaks.Replace(r.secrets.Text(msg)), "\n")
 	if !anyCommand(lines) {
 		for _, l := range lines {
 			r.gha.Infof("%s", l)

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -36,7 +37,7 @@ type Reporter struct {
 	inStep       bool      // a step has started and not finished
 	lastProgress time.Time // when the last progress line was written
 	progressed   bool      // whether lastProgress is set
-	secrets      secrets
+	secrets      report.Masker
 }
 
 // Option configures a Reporter.
@@ -103,7 +104,7 @@ func (r *Reporter) StepFinished(res pipeline.Result) {
 		// Further lines of a detail (a wrapped API error) start under the
 		// step name rather than under the status.
 		cont := "\n" + strings.Repeat(" ", statusWidth+2)
-		line += "  " + strings.ReplaceAll(strings.TrimRight(res.Detail, "\n"), "\n", cont)
+		line += "  " + strings.ReplaceAll(strings.TrimRight(lineBreaks.Replace(res.Detail), "\n"), "\n", cont)
 	}
 	r.lines(indent, line)
 	r.inStep = false
@@ -119,10 +120,12 @@ func ran(s pipeline.Status) bool {
 // line of a multi-line secret is also masked alone, as a CI runner would,
 // in case a line of it is printed by itself.
 func (r *Reporter) Mask(secret string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.secrets.add(secret)
+	r.secrets.Add(secret)
 }
+
+// Redact returns s with every credential given to Mask replaced by ***,
+// for text written elsewhere than the log, such as errors on stderr.
+func (r *Reporter) Redact(s string) string { return r.secrets.Text(s) }
 
 // Info writes a line of the run's log, indented while a step runs.
 func (r *Reporter) Info(msg string) {
@@ -165,7 +168,7 @@ func (r *Reporter) Finish(res report.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inStep = false
-	r.write(r.secrets.text(summary(res)))
+	r.write(r.secrets.Text(summary(res)))
 	if r.resultFile == "" {
 		return nil
 	}
@@ -173,7 +176,7 @@ func (r *Reporter) Finish(res report.Result) error {
 	if err != nil {
 		return fmt.Errorf("encoding result: %w", err)
 	}
-	if err := writeFileAtomic(r.resultFile, r.secrets.json(b)); err != nil {
+	if err := writeFileAtomic(r.resultFile, r.secrets.JSON(b)); err != nil {
 		return fmt.Errorf("writing result file %q: %w", r.resultFile, err)
 	}
 	return nil
@@ -189,85 +192,35 @@ func (r *Reporter) indent() string {
 // lines masks msg, then writes each of its lines after prefix. Masking
 // comes first so that a multi-line secret is still matched whole.
 func (r *Reporter) lines(prefix, msg string) {
-	msg = strings.TrimSuffix(r.secrets.text(msg), "\n")
+	// A carriage return ends a line for a terminal and for CI runners
+	// alike: each piece gets the prefix, so that none can pass for a
+	// workflow command.
+	msg = strings.TrimSuffix(lineBreaks.Replace(r.secrets.Text(msg)), "\n")
 	var b strings.Builder
 	for line := range strings.SplitSeq(msg, "\n") {
-		b.WriteString(prefix + strings.TrimSuffix(line, "\r") + "\n")
+		if isCommand(prefix + line) {
+			// This output may be read by a GitHub runner (the image
+			// run as a plain container in a workflow step): a line
+			// it would obey is shown quoted instead.
+			line = strconv.Quote(line)
+		}
+		b.WriteString(prefix + line + "\n")
 	}
 	r.write(b.String())
 }
+
+// isCommand reports whether a GitHub runner would parse line as a
+// workflow command: "::" after leading blanks, or the older "##[" anywhere.
+func isCommand(line string) bool {
+	return strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") ||
+		strings.Contains(line, "##[")
+}
+
+// lineBreaks turns every line break into "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // write ignores errors: the log is best effort, and a closed terminal must
 // not abort a deploy half way through a switch.
 func (r *Reporter) write(s string) {
 	_, _ = io.WriteString(r.w, s)
-}
-
-// secrets holds what Mask was given and the replacers built from it.
-type secrets struct {
-	all        []string
-	textMasker *strings.Replacer
-	jsonMasker *strings.Replacer
-}
-
-const masked = "***"
-
-func (s *secrets) add(secret string) {
-	candidates := []string{strings.TrimSuffix(secret, "\n")}
-	if strings.Contains(secret, "\n") {
-		for line := range strings.SplitSeq(secret, "\n") {
-			candidates = append(candidates, strings.TrimSuffix(line, "\r"))
-		}
-	}
-	added := false
-	for _, c := range candidates {
-		if strings.TrimSpace(c) == "" || slices.Contains(s.all, c) {
-			continue
-		}
-		s.all = append(s.all, c)
-		added = true
-	}
-	if added {
-		s.build()
-	}
-}
-
-// build makes the replacers. strings.Replacer tries its patterns in order
-// at each position, so longer patterns go first: a secret that contains
-// another must be masked whole, not around the shorter one.
-func (s *secrets) build() {
-	var text, json []string
-	for _, secret := range s.all {
-		text = append(text, secret)
-		// Inside the result file's strings a secret holding quotes,
-		// backslashes or control characters appears escaped; its raw form
-		// could only match the file's own syntax.
-		json = append(json, jsonString(secret))
-	}
-	s.textMasker = replacer(text)
-	s.jsonMasker = replacer(json)
-}
-
-// replacer replaces each of patterns, longest first, with ***.
-func replacer(patterns []string) *strings.Replacer {
-	slices.SortStableFunc(patterns, func(a, b string) int { return len(b) - len(a) })
-	var oldnew []string
-	for _, p := range patterns {
-		oldnew = append(oldnew, p, masked)
-	}
-	return strings.NewReplacer(oldnew...)
-}
-
-func (s *secrets) text(msg string) string {
-	if s.textMasker == nil {
-		return msg
-	}
-	return s.textMasker.Replace(msg)
-}
-
-func (s *secrets) json(b []byte) []byte {
-	if s.jsonMasker == nil {
-		return b
-	}
-	return []byte(s.jsonMasker.Replace(string(b)))
 }

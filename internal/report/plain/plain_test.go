@@ -454,3 +454,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestCommandsInMessages: text from deployed systems, with a carriage
+// return (a line break to a terminal and a CI runner) before workflow
+// commands, gets the prefix on each piece and is quoted where a GitHub
+// runner reading this output would obey it.
+func TestCommandsInMessages(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	rep := New(&buf)
+	rep.Info("job log\r::error::forged\r\n  ::stop-commands::x")
+	rep.StepStarted("lock")
+	rep.StepFinished(pipeline.Result{Name: "lock", Status: pipeline.StatusFailed, Detail: "api: no\r::warning::forged"})
+	want := strings.Join([]string{
+		"job log",
+		`"::error::forged"`,
+		`"  ::stop-commands::x"`,
+		"==> lock",
+		"    failed         lock  (0s)  api: no",
+		`    "               ::warning::forged"`,
+		"",
+	}, "\n")
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}

@@ -2,10 +2,8 @@ package plain
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -41,31 +39,12 @@ func encodeResult(r report.Result) ([]byte, error) {
 		f.Outputs[o[0]] = o[1]
 	}
 	var b bytes.Buffer
-	enc := newEncoder(&b)
+	enc := report.NewJSONEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// newEncoder is the one encoder configuration, shared by the result file
-// and jsonString, so that masking finds secrets in the form the file
-// holds them.
-func newEncoder(b *bytes.Buffer) *json.Encoder {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	return enc
-}
-
-// jsonString returns s as it appears inside a JSON string in the result
-// file, without the quotes.
-func jsonString(s string) string {
-	var b bytes.Buffer
-	if err := newEncoder(&b).Encode(s); err != nil {
-		return s
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(b.String(), "\n"), `"`), `"`)
 }
 
 // writeFileAtomic replaces path with data through a temporary file in the
