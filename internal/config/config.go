@@ -18,9 +18,12 @@ type Config struct {
 	Image       string   `env:"IMAGE"`
 	DryRun      Bool     `env:"DRY_RUN, default=false"`
 	WaitTimeout Duration `env:"WAIT_TIMEOUT, default=10m"`
-	ResultFile  string   `env:"RESULT_FILE"`
-	GitSHA      string   `env:"GIT_SHA"`
-	RunURL      string   `env:"RUN_URL"`
+	// RequestTimeout bounds one API call, so that a server that accepts
+	// a connection and never answers cannot hang a run.
+	RequestTimeout Duration `env:"REQUEST_TIMEOUT, default=30s"`
+	ResultFile     string   `env:"RESULT_FILE"`
+	GitSHA         string   `env:"GIT_SHA"`
+	RunURL         string   `env:"RUN_URL"`
 
 	// Router moves traffic between colors; the default depends on the
 	// platform (service on kubernetes).

@@ -50,13 +50,14 @@ func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 	got := mustLoad(t, env{"INPUT_APP": "shop"})
 	want := &config.Config{
-		Command:       "deploy",
-		Platform:      "kubernetes",
-		App:           "shop",
-		DryRun:        false,
-		WaitTimeout:   config.Duration(10 * time.Minute),
-		Router:        "service",
-		VerifyTimeout: config.Duration(2 * time.Minute),
+		Command:        "deploy",
+		Platform:       "kubernetes",
+		App:            "shop",
+		DryRun:         false,
+		WaitTimeout:    config.Duration(10 * time.Minute),
+		RequestTimeout: config.Duration(30 * time.Second),
+		Router:         "service",
+		VerifyTimeout:  config.Duration(2 * time.Minute),
 		// TrafficSteps empty: all traffic moves at once.
 		TrafficStepPause: config.Duration(time.Minute),
 		Kubernetes: config.Kubernetes{

@@ -13,11 +13,41 @@ type Error struct {
 	Msg   string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("input %q: %s", e.Input, e.Msg) }
+func (e *Error) Error() string {
+	msg := e.Msg
+	if len(msg) > maxMsg {
+		msg = strings.ToValidUTF8(msg[:maxMsg], "") + "... (cut)"
+	}
+	return fmt.Sprintf("input %q: %s", e.Input, msg)
+}
 
-// Errorf returns an *Error for input.
+// Errorf returns an *Error for input. A string argument, the value of an
+// input as a rule, is cut to maxQuoted bytes: an error quotes a bad value
+// so the user can find it, and a 100 KB value pasted by mistake must not
+// make a 200 KB line of every log and annotation.
 func Errorf(input, format string, args ...any) error {
-	return &Error{Input: input, Msg: fmt.Sprintf(format, args...)}
+	cut := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			a = Cut(s)
+		}
+		cut[i] = a
+	}
+	return &Error{Input: input, Msg: fmt.Sprintf(format, cut...)}
+}
+
+// maxQuoted is how much of a value an error quotes.
+const maxQuoted = 200
+
+// maxMsg bounds a whole message, whatever it quotes.
+const maxMsg = 2000
+
+// Cut returns s, or its first maxQuoted bytes and how long it is.
+func Cut(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", strings.ToValidUTF8(s[:maxQuoted], ""), len(s))
 }
 
 // IsInputError reports whether err is, or wraps, a bad input: the run must

@@ -129,6 +129,15 @@ var inputs = []Input{
 			" `90s` or `10m`.",
 	},
 	{
+		Name:     "request-timeout",
+		Default:  "30s",
+		Commands: platformCommands,
+		Description: "How long one call to the Kubernetes API may go unanswered before it fails. " +
+			"The first call to the cluster is retried a few times when it fails for a passing " +
+			"reason (refused, reset, 5xx, 429); a server that never answers ends the run with " +
+			"exit 1 rather than a hung job. A duration more than 0, e.g. `30s`.",
+	},
+	{
 		Name:     "verify-url",
 		Commands: cmds("deploy", "prepare", "verify"),
 		Description: "An http or https URL that reaches the new color through the preview route " +

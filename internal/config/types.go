@@ -14,7 +14,7 @@ type valueError struct {
 	want  string
 }
 
-func (e *valueError) Error() string { return fmt.Sprintf("%q is not %s", e.value, e.want) }
+func (e *valueError) Error() string { return fmt.Sprintf("%q is not %s", Cut(e.value), e.want) }
 
 // Duration is an input in Go duration syntax (90s, 10m, 1h30m).
 type Duration time.Duration

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -111,6 +110,9 @@ func (c *Config) Validate() error {
 	if c.WaitTimeout <= 0 {
 		add("wait-timeout", "must be more than 0, e.g. 10m")
 	}
+	if c.RequestTimeout <= 0 {
+		add("request-timeout", "must be more than 0, e.g. 30s")
+	}
 	if c.VerifyTimeout <= 0 {
 		add("verify-timeout", "must be more than 0, e.g. 2m")
 	}
@@ -119,7 +121,7 @@ func (c *Config) Validate() error {
 			continue
 		}
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			add(input, "%q is not an http or https URL, e.g. https://shop-preview.example.com/healthz", u)
+			add(input, "%q is not an http or https URL, e.g. https://shop-preview.example.com/healthz", RedactURL(u))
 		}
 	}
 	if _, err := c.Percentages(); err != nil {
@@ -157,10 +159,8 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Hosts.validate(c)...)
 	errs = append(errs, c.Gates.validate()...)
 	errs = append(errs, c.Promote.validate(c)...)
-	if c.ResultFile != "" {
-		if st, err := os.Stat(filepath.Dir(c.ResultFile)); err != nil || !st.IsDir() {
-			add("result-file", "the folder of %q does not exist", c.ResultFile)
-		}
+	if err := resultFileProblem(c.ResultFile); err != nil {
+		errs = append(errs, err)
 	}
 	sortErrors(errs)
 	return errors.Join(errs...)

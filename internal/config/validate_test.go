@@ -76,6 +76,10 @@ var validationCases = []struct {
 	{name: "prometheus-url without gate-prometheus", env: validBase.with("INPUT_PROMETHEUS-URL", "http://prometheus:9090")},
 	{name: "prometheus-url not http", env: validBase.with("INPUT_GATE-PROMETHEUS", "vector(0)", "INPUT_PROMETHEUS-URL", "prometheus:9090")},
 	{name: "result-file in a missing folder", env: validBase.with("BLUEGREEN_RESULT_FILE", "testdata/no-such-folder/result.json")},
+	{name: "result-file is a folder", env: validBase.with("BLUEGREEN_RESULT_FILE", "testdata")},
+	{name: "verify-url with a password, not http", env: validBase.with("INPUT_VERIFY-URL", "ftp://probe:hunter2@shop-preview.example.com/healthz")},
+	{name: "image of 120 KB", env: validBase.with("INPUT_IMAGE", "ghcr.io/acme/shop:"+strings.Repeat("Ab", 60*1024))},
+	{name: "wait-timeout of 120 KB", env: validBase.with("INPUT_WAIT-TIMEOUT", strings.Repeat("ten minutes ", 10*1024))},
 	{
 		name: "several at once",
 		env: env{

@@ -201,7 +201,7 @@ func (b Body) String() string {
 }
 
 // ParseHeaders reads request headers, one `Name: value` a line. Empty
-// lines are skipped. Errors name the line's header, never its value.
+// lines are skipped. Errors name the line, never its text.
 func ParseHeaders(s string) (http.Header, error) {
 	h := http.Header{}
 	for i, line := range strings.Split(s, "\n") {
@@ -215,7 +215,9 @@ func ParseHeaders(s string) (http.Header, error) {
 			return nil, fmt.Errorf("line %d is not `Name: value`", i+1)
 		}
 		if !validHeaderName(name) {
-			return nil, fmt.Errorf("line %d: %q is not a header name", i+1, name)
+			// Not a name: the line may be a credential pasted alone
+			// (`Bearer tok:en`), so it is not quoted.
+			return nil, fmt.Errorf("line %d: the text before ':' is not a header name (the line is not shown: it may hold a credential)", i+1)
 		}
 		h.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
 	}

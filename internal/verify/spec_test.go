@@ -135,14 +135,15 @@ func TestParseHeaders(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"Authorization Bearer s3cret": "line 1 is not `Name: value`",
-		"X-Ok: 1\nBad Name: s3cret":   `line 2: "Bad Name" is not a header name`,
-		": s3cret":                    `line 1: "" is not a header name`,
+		"X-Ok: 1\nBad Name: s3cret":   "line 2: the text before ':' is not a header name (the line is not shown: it may hold a credential)",
+		": s3cret":                    "line 1: the text before ':' is not a header name (the line is not shown: it may hold a credential)",
+		"Bearer s3:cret":              "line 1: the text before ':' is not a header name (the line is not shown: it may hold a credential)",
 	} {
 		_, err := verify.ParseHeaders(in)
 		if err == nil || err.Error() != want {
 			t.Errorf("ParseHeaders(%q) = %v, want %q", in, err, want)
 		}
-		if err != nil && strings.Contains(err.Error(), "s3cret") {
+		if err != nil && (strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "s3")) {
 			t.Errorf("ParseHeaders(%q) error %q quotes a header value", in, err)
 		}
 	}
