@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -58,9 +59,9 @@ func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
 		}
 	}
 	for _, a := range raw.AuthInfos {
-		mask(a.Token)
-		mask(a.Password)
-		mask(string(a.ClientKeyData))
+		for _, s := range authInfoSecrets(a) {
+			mask(s)
+		}
 		if a.Exec != nil {
 			// The action's image holds no shell and no cloud CLIs, so a
 			// credential plugin usually cannot run; say so up front
@@ -74,9 +75,39 @@ func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building client from kubeconfig: %w", err)
 	}
+	MaskAuthorization(cfg, mask)
 	cfg.UserAgent = "bluegreen"
 	// client-go's default of 5 requests a second would pace a deploy's
 	// reads, not the API server; one run makes a few dozen calls.
 	cfg.QPS, cfg.Burst = 50, 100
 	return cfg, nil
+}
+
+// authInfoSecrets returns every credential of a kubeconfig user, in the
+// forms it may be quoted in: the token, the password and the base64 of
+// user:password that Basic authentication sends, the client key, the
+// environment values given to an exec plugin (cloud keys, as a rule), and
+// the secrets of an auth provider's configuration.
+func authInfoSecrets(a *clientcmdapi.AuthInfo) []string {
+	out := []string{a.Token, a.Password, string(a.ClientKeyData)}
+	if a.Password != "" {
+		out = append(out, base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
+	}
+	if a.Exec != nil {
+		for _, e := range a.Exec.Env {
+			out = append(out, e.Value)
+		}
+	}
+	if a.AuthProvider != nil {
+		for k, v := range a.AuthProvider.Config {
+			// Issuer URLs, client ids and command paths are not
+			// secrets; masking them would hide them where they help.
+			switch k {
+			case "idp-issuer-url", "client-id", "cmd-path", "cmd-args", "token-key", "expiry-key", "expiry", "scopes", "environment", "tenant-id", "apiserver-id", "config-mode":
+			default:
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }

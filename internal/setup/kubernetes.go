@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"syscall"
 
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -95,42 +93,33 @@ func eksConfig(ctx context.Context, cfg *config.Config, rep report.Reporter, cou
 
 // Kubernetes fills deps for platform kubernetes from a client
 // configuration (tests and EKS build it without a kubeconfig file).
-func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps *deploy.Deps) error {
+func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps *deploy.Deps) error {
 	k := cfg.Kubernetes
-	core, err := coreclient.NewForConfig(rest)
+	rc := rest.CopyConfig(base)
+	kube.WithRequestTimeout(rc, cfg.RequestTimeout.D())
+	core, err := coreclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
-	apps, err := appsclient.NewForConfig(rest)
+	apps, err := appsclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
-	coord, err := coordinationclient.NewForConfig(rest)
+	coord, err := coordinationclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
-	disc, err := discoveryclient.NewForConfig(rest)
+	disc, err := discoveryclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
-	netclient, err := networkingclient.NewForConfig(rest)
+	netclient, err := networkingclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
 
-	if _, err := core.Namespaces().Get(ctx, k.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-		return config.Errorf("namespace", "namespace %q does not exist in the cluster at %s", k.Namespace, rest.Host)
-	} else if apierrors.IsForbidden(err) {
-		// Namespaced RBAC may not allow reading namespaces; the first
-		// namespaced read will tell.
-	} else if apierrors.IsUnauthorized(err) {
-		return config.Errorf("kubeconfig", "the cluster at %s refused the credentials (401 Unauthorized): the token has expired or is wrong", hostOnly(rest.Host))
-	} else if err != nil && transient(err) {
-		// A passing fault of the API server is no bad input: exit 1, so
-		// that a CI may retry, not 2.
-		return fmt.Errorf("reading namespace %q from the cluster at %s: %w", k.Namespace, hostOnly(rest.Host), err)
-	} else if err != nil {
-		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", hostOnly(rest.Host), err)
+	if err := checkNamespace(ctx, core, apps, k.Namespace, hostOnly(rc.Host)); err != nil {
+		return err
 	}
 
 	var manifest *kube.Manifest
@@ -164,7 +153,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		prod.Name = k.Service
 		deps.Router = service.New(prod, service.WithDryRun(dry))
 	case gateway.Type:
-		dyn, err := dynamic.NewForConfig(rest)
+		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
 			return inputErr("kubeconfig", err)
 		}
@@ -197,7 +186,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 	}
 	deps.History = configmap.New(core, k.Namespace, cfg.App, configmap.WithDryRun(dry))
 	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
-		batch, err := batchclient.NewForConfig(rest)
+		batch, err := batchclient.NewForConfig(rc)
 		if err != nil {
 			return inputErr("kubeconfig", err)
 		}
@@ -206,6 +195,44 @@ func Kubernetes(ctx context.Context, cfg *config.Config, rest *rest.Config, deps
 		}
 	}
 	return nil
+}
+
+// checkNamespace is the first contact with the cluster: it reads the
+// namespace, retrying passing faults. Only a definite answer is a bad
+// input (exit 2): the namespace does not exist, the credentials are
+// refused (401) or may not read in the namespace (403), the host does not
+// exist or its certificate is not the kubeconfig's. Anything else, a
+// server that does not answer, 5xx after retries, is a failed run (exit
+// 1) that a CI may retry.
+func checkNamespace(ctx context.Context, core coreclient.CoreV1Interface, apps appsclient.AppsV1Interface, ns, host string) error {
+	err := firstContact(ctx, func(ctx context.Context) error {
+		_, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsForbidden(err) {
+		// A namespaced Role cannot grant reading the namespace object
+		// itself: ask for what the run needs in it instead.
+		err = firstContact(ctx, func(ctx context.Context) error {
+			_, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{Limit: 1})
+			return err
+		})
+		if apierrors.IsForbidden(err) {
+			return config.Errorf("kubeconfig", "the credentials may not read Deployments in namespace %q of the cluster at %s (403 Forbidden); see docs/rbac-kubernetes.yaml for the Role a run needs", ns, host)
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return contactError(ctx, host, "reading namespace "+fmt.Sprintf("%q", ns), err)
+	case apierrors.IsNotFound(err):
+		return config.Errorf("namespace", "namespace %q does not exist in the cluster at %s", ns, host)
+	case apierrors.IsUnauthorized(err):
+		return config.Errorf("kubeconfig", "the cluster at %s refused the credentials (401 Unauthorized): the token has expired or is wrong", host)
+	case definite(err):
+		return config.Errorf("kubeconfig", "cannot reach the cluster at %s: %v", host, err)
+	}
+	return contactError(ctx, host, fmt.Sprintf("reading namespace %q from the cluster", ns), err)
 }
 
 // checkSource makes sure a deploy has something to make the new color
@@ -249,20 +276,4 @@ func hostOnly(server string) string {
 	}
 	u.User = nil
 	return u.String()
-}
-
-// transient reports whether err is a passing fault of the API server or
-// the connection (5xx, 429, a timeout, a reset) rather than a kubeconfig
-// that cannot work (unknown host, wrong CA, refused credentials).
-func transient(err error) bool {
-	if apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsUnexpectedServerError(err) {
-		return true
-	}
-	var status apierrors.APIStatus
-	if errors.As(err, &status) && status.Status().Code >= 500 {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, context.DeadlineExceeded)
 }
