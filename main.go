@@ -99,13 +99,27 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	lookup := config.Lookuper(getenv)
 	resultFile, _ := lookup.Lookup("RESULT_FILE")
+	// Where the result goes is checked before anything else: a run that
+	// cannot report must not start, and a report that fails after a
+	// deploy must not be what the CI learns of it.
+	resultErr := config.CheckResultFile(resultFile)
+	if resultErr != nil {
+		resultFile = ""
+	}
 	github := getenv("GITHUB_ACTIONS") == "true"
 	rep := newReporter(github, getenv, stdout, resultFile)
 
 	// Until the live system is read, which color serves is unknown.
 	res := report.Result{Started: time.Now(), Outcome: report.Failed, PreviousColor: "unknown", ActiveColor: "unknown"}
+	if resultErr != nil {
+		return fail(rep, github, stderr, res, resultErr)
+	}
 	cfg, err := config.Load(ctx, config.Lookuper(getenv))
 	if err == nil {
+		// Masked before anything can quote them, validation included.
+		for _, s := range cfg.Secrets() {
+			rep.Mask(s)
+		}
 		if len(args) > 0 {
 			cfg.Command = strings.ToLower(args[0])
 		}
@@ -125,6 +139,11 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	var built *setup.Built
 	if err == nil {
 		built, err = setup.Build(ctx, cfg, rep, getenv)
+		if err != nil && ctx.Err() != nil {
+			// A signal cut set-up short: whatever the call that was
+			// cut says, no input was wrong (exit 1, not 2).
+			err = errors.New("cancelled by a signal during set-up, before anything was written: " + err.Error())
+		}
 	}
 	if err != nil {
 		return fail(rep, github, stderr, res, err)
@@ -138,11 +157,18 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fail(rep, github, stderr, out, err)
 	}
-	if ferr := rep.Finish(out); ferr != nil {
-		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
-		return exitFailed
-	}
+	finish(rep, stderr, out)
 	return exitOK
+}
+
+// finish writes the report of a run. A report that cannot be written is
+// said on stderr, but it does not change the exit status: the deploy
+// happened (or failed) whatever the report says, and a CI that saw exit 1
+// after a successful deploy would retry or roll back for nothing.
+func finish(rep report.Reporter, stderr io.Writer, res report.Result) {
+	if ferr := rep.Finish(res); ferr != nil {
+		fmt.Fprintln(stderr, rep.Redact("bluegreen: warning: writing the report: "+ferr.Error()))
+	}
 }
 
 // fail reports err once (an annotation on GitHub, stderr elsewhere) and
@@ -162,20 +188,28 @@ func fail(rep report.Reporter, github bool, stderr io.Writer, res report.Result,
 		if github {
 			rep.Error(line)
 		} else {
-			fmt.Fprintln(stderr, "bluegreen: "+line)
+			// Errors quote what the deployed systems answered: they go
+			// through the same masker as the log, and each of their
+			// lines is prefixed, a carriage return counting as a line
+			// break, so none can pass for a workflow command of a
+			// runner that reads this output.
+			for _, l := range strings.Split(lineBreaks.Replace(rep.Redact(line)), "\n") {
+				fmt.Fprintln(stderr, "bluegreen: "+l)
+			}
 		}
 	}
 	if !github && res.NextStep != "" {
 		// On GitHub the closing notice and the summary carry it.
 		for line := range strings.SplitSeq(report.Wrap("next step: "+res.NextStep, 100), "\n") {
-			fmt.Fprintln(stderr, "bluegreen: "+line)
+			fmt.Fprintln(stderr, rep.Redact("bluegreen: "+line))
 		}
 	}
-	if ferr := rep.Finish(res); ferr != nil {
-		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
-	}
+	finish(rep, stderr, res)
 	return code
 }
+
+// lineBreaks turns every line break a CI runner knows into "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // errorLines splits a joined error into one line per problem, so each
 // becomes its own annotation.
@@ -227,10 +261,7 @@ func verifyMain(ctx context.Context, cfg *config.Config, rep report.Reporter, gi
 		return fail(rep, github, stderr, res, err)
 	}
 	res.Outcome, res.Finished = report.Success, time.Now()
-	if ferr := rep.Finish(res); ferr != nil {
-		fmt.Fprintf(stderr, "bluegreen: writing the report: %v\n", ferr)
-		return exitFailed
-	}
+	finish(rep, stderr, res)
 	return exitOK
 }
 
