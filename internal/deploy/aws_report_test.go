@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
@@ -152,5 +153,58 @@ func TestALBDryRunSaysNothingWasSent(t *testing.T) {
 	}
 	if n := writes() - before; n != 0 {
 		t.Errorf("dry run made %d writes to ECS and ELBv2", n)
+	}
+}
+
+// TestECSRollbackToForeignReleaseRecorded: a rollback to a color that
+// runs a release bluegreen did not deploy (its revision registered by
+// hand) is recorded in the history, not only warned about.
+func TestECSRollbackToForeignReleaseRecorded(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	ctx := t.Context()
+	reg, err := g.ecs.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+		Family: aws.String("shop"), NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
+		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		ContainerDefinitions:    []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("shop:v0"), PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080)}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.ecs.CreateService(ctx, &awsecs.CreateServiceInput{
+		Cluster: aws.String("prod"), ServiceName: aws.String("shop-green"), TaskDefinition: reg.TaskDefinition.TaskDefinitionArn,
+		DesiredCount: aws.Int32(2), LaunchType: ecstypes.LaunchTypeFargate,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(greenTG), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g.ecs.Settle()
+	store, err := taskdef.New(g.ecs, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.history = store
+
+	res, err, log := g.run("rollback", "", func(o *deploy.Options) { o.Release.RunURL = "https://ci.example.com/rollback/1" })
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, log)
+	}
+	if res.ActiveColor != "green" || res.Image != "shop:v0" {
+		t.Fatalf("rollback result active %s image %s, want green shop:v0\n%s", res.ActiveColor, res.Image, log)
+	}
+	if strings.Contains(log, "recording history") {
+		t.Errorf("the rollback was not recorded:\n%s", log)
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("history is empty")
+	}
+	got := entries[0]
+	if got.Command != "rollback" || got.Color != "green" || got.Image != "shop:v0" || got.Result != "success" || got.RunURL != "https://ci.example.com/rollback/1" {
+		t.Errorf("newest history entry = %+v, want the successful rollback to green shop:v0", got)
 	}
 }

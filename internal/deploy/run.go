@@ -238,7 +238,10 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 	case s.Prepared != nil:
 		e.Image, e.Digest, e.Revision = s.Prepared.Image, s.Prepared.Digest, s.Prepared.Revision
 	default:
-		e.Image, e.Digest = s.Colors[s.Target].Release.Image, s.Colors[s.Target].Release.Digest
+		// A rollback names the revision it went back to: it may be one
+		// bluegreen never deployed, which only that can find.
+		t := s.Colors[s.Target]
+		e.Image, e.Digest, e.Revision = t.Release.Image, t.Release.Digest, t.Spec
 	}
 	if r.command == "abort" && err == nil {
 		e.Result = history.ResultAborted

@@ -29,10 +29,15 @@
 // when it has one, newest first. Revisions registered by other tools have
 // no such tags: they use up their place among the revisions read but yield
 // no entry, so List costs a bounded number of calls however the family is
-// used. A revision records only its latest rollback.
+// used; only a rollback to one yields a "rollback" entry, from the tags
+// bluegreen:rollback-color and bluegreen:rollback-image every rollback
+// writes. A revision records only its latest rollback.
 //
 // Append finds the newest revision of the entry's color that runs the
 // entry's image (and digest, and for a deploy the same CI run, when both
-// sides know them) and tags it. A deploy that failed before registering a
-// revision has nothing to tag: Append returns ErrNoRevision.
+// sides know them) and tags it; an entry that names its revision is
+// recorded on that one. A rollback that names none and matches no release
+// of bluegreen's goes on the newest untagged revision running its image.
+// A deploy that failed before registering a revision has nothing to tag:
+// Append returns ErrNoRevision.
 package taskdef

@@ -37,6 +37,12 @@ const (
 	RolledBackAtTag   = "bluegreen:rolled-back-at"
 	RollbackResultTag = "bluegreen:rollback-result"
 	RollbackRunURLTag = "bluegreen:rollback-run-url"
+	// A rollback also names the color and image it went back to, so that
+	// a rollback to a revision bluegreen did not register (one made by
+	// hand or by another tool, with none of the release tags) is recorded
+	// too.
+	RollbackColorTag = "bluegreen:rollback-color"
+	RollbackImageTag = "bluegreen:rollback-image"
 
 	// A prepared release is a revision with bluegreen:prepared-at (and
 	// bluegreen:result "prepared"); its switch and its abort have tags of
@@ -111,6 +117,16 @@ type revision struct {
 	arn        string
 	registered time.Time
 	tags       map[string]string
+	// images are those of its containers.
+	images []string
+}
+
+func found(r revision) bool { return r.arn != "" }
+
+// isForeign reports whether a revision was registered by something other
+// than bluegreen: it has none of the release tags.
+func isForeign(tags map[string]string) bool {
+	return tags[ecs.ImageTag] == "" && tags[ecs.ColorTag] == ""
 }
 
 // List returns the entries recorded in the newest history.Limit revisions,
@@ -149,7 +165,8 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 	case "prepare":
 		tags = tagList(ResultTag, result, PreparedAtTag, at)
 	case "rollback":
-		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result)
+		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result,
+			RollbackColorTag, tagValue(e.Color), RollbackImageTag, tagValue(e.Image))
 		if e.RunURL != "" {
 			tags = append(tags, tagList(RollbackRunURLTag, tagValue(e.RunURL))...)
 		}
@@ -194,6 +211,7 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 	if err != nil {
 		return revision{}, err
 	}
+	var untagged revision
 	for _, arn := range arns {
 		r, err := s.describe(ctx, arn)
 		if err != nil {
@@ -202,6 +220,14 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 		if matches(r.tags, e) {
 			return r, nil
 		}
+		if !found(untagged) && e.Command == "rollback" && isForeign(r.tags) && slices.Contains(r.images, e.Image) {
+			untagged = r
+		}
+	}
+	// A rollback to a release bluegreen did not deploy: the newest
+	// revision without release tags that runs its image.
+	if found(untagged) {
+		return untagged, nil
 	}
 	return revision{}, fmt.Errorf("%w among the newest %d", ErrNoRevision, len(arns))
 }
@@ -247,6 +273,9 @@ func (s *Store) describe(ctx context.Context, arn string) (revision, error) {
 	r := revision{arn: arn, tags: map[string]string{}}
 	if out.TaskDefinition != nil {
 		r.registered = aws.ToTime(out.TaskDefinition.RegisteredAt)
+		for _, c := range out.TaskDefinition.ContainerDefinitions {
+			r.images = append(r.images, aws.ToString(c.Image))
+		}
 	}
 	for _, t := range out.Tags {
 		r.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -303,8 +332,8 @@ feed:
 // rollback, a switch and an abort of it if there were.
 func entries(r revision) []history.Entry {
 	t := r.tags
-	if t[ecs.ImageTag] == "" && t[ecs.ColorTag] == "" {
-		return nil
+	if isForeign(t) {
+		return foreignEntries(r)
 	}
 	deploy := history.Entry{
 		Time:     r.registered.UTC(),
@@ -342,6 +371,26 @@ func entries(r revision) []history.Entry {
 	// entries go in newest first.
 	slices.Reverse(out)
 	return out
+}
+
+// foreignEntries returns the rollback to a revision bluegreen did not
+// register, if there was one: such a revision has no deploy of its own to
+// report.
+func foreignEntries(r revision) []history.Entry {
+	t := r.tags
+	at, err := time.Parse(time.RFC3339, t[RolledBackAtTag])
+	if err != nil || t[RollbackColorTag] == "" {
+		return nil
+	}
+	return []history.Entry{{
+		Time:     at.UTC(),
+		Command:  "rollback",
+		Color:    t[RollbackColorTag],
+		Image:    t[RollbackImageTag],
+		RunURL:   t[RollbackRunURLTag],
+		Result:   orUnknown(t[RollbackResultTag]),
+		Revision: r.arn,
+	}}
 }
 
 func orUnknown(s string) string {

@@ -464,3 +464,52 @@ func TestListThrottled(t *testing.T) {
 		t.Errorf("List = %v, want the throttling error", err)
 	}
 }
+
+// TestRollbackToForeignRevision: a rollback to a release bluegreen did not
+// deploy (a revision registered by hand, with none of the release tags)
+// is recorded on that revision and listed, found by the revision it names
+// or, without one, by its image.
+func TestRollbackToForeignRevision(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		revision bool
+	}{
+		{name: "by revision", revision: true},
+		{name: "by image"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, p := shop(t) // shop:1 runs shop:v0, registered by hand
+			deploy(t, p, 1)
+			// A newer hand-made revision with another image is not the one.
+			register(t, f, "shop", "shop:v9", nil)
+			rollback := history.Entry{
+				Time: start.Add(time.Hour), Command: "rollback", Color: "blue", Image: "shop:v0",
+				RunURL: "https://github.com/octo/shop/actions/runs/77", Result: "success",
+			}
+			if tc.revision {
+				rollback.Revision = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1"
+			}
+			s := newStore(t, f)
+			if err := s.Append(t.Context(), rollback); err != nil {
+				t.Fatalf("Append rollback: %v", err)
+			}
+			got, err := s.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rollback.Revision = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1"
+			if len(got) == 0 {
+				t.Fatal("List() is empty, want the rollback first")
+			}
+			if diff := cmp.Diff(rollback, got[0]); diff != "" {
+				t.Errorf("newest entry (-want +got):\n%s", diff)
+			}
+			if n := len(got); n != 2 {
+				t.Errorf("List() has %d entries, want the rollback and deploy 1: %+v", n, got)
+			}
+		})
+	}
+}
