@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 )
 
 const actionRef = "bluegreen-dev/bluegreen-action@"
@@ -137,10 +139,53 @@ func TestOtherCIsUseDeclaredInputs(t *testing.T) {
 		filepath.Join("travis", ".travis.yml"),
 		filepath.Join("circleci", "config.yml"),
 		filepath.Join("gitlab", ".gitlab-ci.yml"),
+		filepath.Join("gitlab", "approval.gitlab-ci.yml"),
+		filepath.Join("circleci", "approval.yml"),
 		filepath.Join("codedeploy", "scripts", "validate-service.sh"),
 	} {
 		if !slices.Contains(checked, want) {
 			t.Errorf("%s was not checked", want)
+		}
+	}
+}
+
+// commandUse finds a command given to bluegreen: `command: x` in a
+// workflow's with:, or BLUEGREEN_COMMAND=x anywhere.
+var commandUse = regexp.MustCompile(`(?m)(?:^[ \t]+command:[ \t]*|BLUEGREEN_COMMAND=)([a-z]+)\b`)
+
+// TestApprovalExamples checks that every command an example runs exists,
+// and that the approval examples of each CI prepare, switch and abort.
+func TestApprovalExamples(t *testing.T) {
+	t.Parallel()
+	used := map[string][]string{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (filepath.Ext(path) != ".yml" && filepath.Ext(path) != ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range commandUse.FindAllStringSubmatch(string(data), -1) {
+			if !slices.Contains(config.Commands, m[1]) {
+				t.Errorf("%s: command %q is not one of %q", path, m[1], config.Commands)
+			}
+			used[path] = append(used[path], m[1])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{
+		filepath.Join("github", "approval.yml"),
+		filepath.Join("gitlab", "approval.gitlab-ci.yml"),
+		filepath.Join("circleci", "approval.yml"),
+	} {
+		for _, want := range []string{"prepare", "switch", "abort"} {
+			if !slices.Contains(used[file], want) {
+				t.Errorf("%s does not run command %s (runs %q)", file, want, used[file])
+			}
 		}
 	}
 }
