@@ -85,6 +85,10 @@ func haproxyInputErr(err error, backendInput string) error {
 // fleet shows the platform the backend's servers of each color.
 type fleet struct{ r *haproxy.Router }
 
+var _ hosts.Rechecker = fleet{}
+
+func (f fleet) Recheck(ctx context.Context, c color.Color) error { return f.r.Recheck(ctx, c) }
+
 func (f fleet) Servers(ctx context.Context, c color.Color) ([]hosts.Server, error) {
 	list, err := f.r.Servers(ctx, c)
 	if err != nil {

@@ -25,6 +25,14 @@ func (p *Platform) Deploy(ctx context.Context, c color.Color, r platform.Release
 	if err := localcmd.Run(ctx, p.cfg.DeployCommand, env, p.log); err != nil {
 		return fmt.Errorf("deploy-command for %s: %w", c, err)
 	}
+	// The load balancer's verdict on these servers predates the deploy:
+	// a server restarted on a release that fails its checks still reads
+	// UP until enough checks failed. Only checks made from now on count.
+	if rc, ok := p.cfg.Fleet.(Rechecker); ok {
+		if err := rc.Recheck(ctx, c); err != nil {
+			return fmt.Errorf("after deploying to %s: %w", c, err)
+		}
+	}
 	return nil
 }
 

@@ -36,6 +36,12 @@ type Fleet interface {
 	Servers(ctx context.Context, c color.Color) ([]Server, error)
 }
 
+// Rechecker is a Fleet that can make the load balancer judge a color's
+// servers afresh: until their next health checks pass they count as down.
+type Rechecker interface {
+	Recheck(ctx context.Context, c color.Color) error
+}
+
 // Config is what the platform needs.
 type Config struct {
 	Fleet Fleet

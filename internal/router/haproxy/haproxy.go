@@ -228,3 +228,31 @@ func (r *Router) Verify(ctx context.Context, c color.Color) error {
 	}
 	return nil
 }
+
+// Recheck forces HAProxy to judge the servers of c afresh: each server
+// whose health checks are enabled is set down, and only checks made from
+// now on can bring it up again. A deploy calls it once the new release is
+// on the machines, so that an UP from before the deploy (HAProxy notices
+// a restarted server only after its next failed checks) is never taken
+// for the new release being healthy. Servers without checks are left as
+// they are.
+func (r *Router) Recheck(ctx context.Context, c color.Color) error {
+	list, err := r.Servers(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if !s.Checked {
+			continue // forced down, it would stay down: nothing checks it
+		}
+		cmd := "set server " + r.backend + "/" + s.Name + " health down"
+		out, err := r.api.Do(ctx, cmd)
+		if err != nil {
+			return fmt.Errorf("setting %s/%s down until its next checks: %w", r.backend, s.Name, err)
+		}
+		if out = strings.TrimSpace(out); out != "" {
+			return fmt.Errorf("setting %s/%s down until its next checks: HAProxy answered %q", r.backend, s.Name, out)
+		}
+	}
+	return nil
+}

@@ -211,3 +211,24 @@ func TestDialRefusesBadAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestRecheckCountsOnlyChecksFromNowOn: after Recheck a checked server is
+// down until its next checks pass, so an UP from before a deploy is not
+// taken for the new release; a server without checks is left alone.
+func TestRecheckCountsOnlyChecksFromNowOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := haproxytest.StartApp(t, "shop:1"), haproxytest.StartApp(t, "shop:1")
+	h := haproxytest.Start(t, haproxytest.Options{CheckInterval: 50 * time.Millisecond}, haproxytest.Backend{Name: "web", Servers: []haproxytest.Server{
+		{Name: "blue1", Addr: a.Addr, Weight: 1}, {Name: "green1", Addr: a.Addr}, {Name: "green2", Addr: b.Addr, NoCheck: true},
+	}})
+	r := newRouter(t, dial(t, h.AdminAddr), "web")
+	waitFor(t, func() error { return r.Verify(ctx, color.Green) })
+	if err := r.Recheck(ctx, color.Green); err != nil {
+		t.Fatalf("Recheck: %v", err)
+	}
+	if err := r.Verify(ctx, color.Green); err == nil || !strings.Contains(err.Error(), "green1") || strings.Contains(err.Error(), "green2") {
+		t.Errorf("Verify right after Recheck = %v, want green1 (checked) down and green2 (no checks) up", err)
+	}
+	waitFor(t, func() error { return r.Verify(ctx, color.Green) })
+}

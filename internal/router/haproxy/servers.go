@@ -24,6 +24,8 @@ type Server struct {
 	Up bool
 	// State says why a server is not Up, for messages.
 	State string
+	// Checked is set when HAProxy health-checks the server.
+	Checked bool
 }
 
 // colorOf returns the color a server's name starts with.
@@ -73,6 +75,11 @@ func parseServersState(out string) ([]Server, error) {
 			Weight: uw, InitialWeight: iw, State: opStates[get("srv_op_state")],
 		}
 		s.Color, _ = colorOf(s.Name)
+		if i, ok := cols["srv_check_state"]; ok {
+			// CHK_ST_CONFIGURED: the server line asks for checks.
+			st, _ := strconv.Atoi(f[i])
+			s.Checked = st&0x2 != 0
+		}
 		switch {
 		case admin&0x27 != 0: // SRV_ADMF_*MAINT: forced, inherited, configured or resolver maintenance
 			s.State = "maintenance"
