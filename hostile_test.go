@@ -29,6 +29,9 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/hook"
+	"github.com/bluegreen-dev/bluegreen-action/internal/hook/hooktest"
 )
 
 // forgery is what a hostile system writes into its errors: after a
@@ -530,4 +533,42 @@ func outsideFences(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestLambdaValidatesInputs: as a Lambda hook, the inputs are validated
+// as command verify's are in any CI; a bad one is reported to Lambda as
+// the function's init error.
+func TestLambdaValidatesInputs(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		env   env
+		error string
+	}{
+		"verify-url not http": {
+			env:   env{"BLUEGREEN_VERIFY_URL": "ftp://probe:hunter2@shop.example.com/healthz"},
+			error: `input "verify-url": "ftp://probe:xxxxx@shop.example.com/healthz" is not an http or https URL`,
+		},
+		"verify-timeout zero": {
+			env:   env{"BLUEGREEN_VERIFY_URL": "https://shop.example.com/healthz", "BLUEGREEN_VERIFY_TIMEOUT": "0s"},
+			error: `input "verify-timeout": must be more than 0`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rt := hooktest.NewRuntime(t)
+			tc.env[hook.RuntimeAPIEnv] = rt.Addr()
+			code, _, stderr := runMain(t, nil, tc.env)
+			if got, want := code, exitInput; got != want {
+				t.Errorf("exit status = %d, want %d\nstderr:\n%s", got, want, stderr)
+			}
+			inits := rt.InitErrors()
+			if len(inits) != 1 || !strings.Contains(inits[0].Message, tc.error) {
+				t.Errorf("init errors = %+v, want one containing %q", inits, tc.error)
+			}
+			if strings.Contains(stderr, "hunter2") {
+				t.Errorf("stderr shows the password:\n%s", stderr)
+			}
+		})
+	}
 }

@@ -291,12 +291,24 @@ func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	checks, err := setup.VerifyChecks(cfg, func(string) {})
-	if err != nil {
+	if cfg.VerifyURL == "" {
+		return nil, config.Errorf("verify-url", "is required when running as a Lambda lifecycle hook")
+	}
+	// A hook runs the checks of command verify: its inputs are validated
+	// as that command's are in any CI.
+	cfg.Command = "verify"
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if len(checks) == 0 {
-		return nil, config.Errorf("verify-url", "is required when running as a Lambda lifecycle hook")
+	// The function's output goes to CloudWatch Logs, which masks nothing.
+	masker := &report.Masker{}
+	for _, s := range cfg.Secrets() {
+		masker.Add(s)
+	}
+	log = maskedWriter{w: log, m: masker}
+	checks, err := setup.VerifyChecks(cfg, masker.Add)
+	if err != nil {
+		return nil, err
 	}
 	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region)
 	if err != nil {
@@ -307,4 +319,18 @@ func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*
 		CodeDeploy: codedeploy.NewFromConfig(awsCfg),
 		Budget:     cfg.VerifyTimeout.D(),
 	}, hook.WithLog(log))
+}
+
+// maskedWriter masks credentials in what is written through it; each
+// write is one line of log.
+type maskedWriter struct {
+	w io.Writer
+	m *report.Masker
+}
+
+func (mw maskedWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(mw.w, mw.m.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -71,7 +71,11 @@ func Serve(ctx context.Context, api string, h Handler) error {
 		if err != nil {
 			return err
 		}
-		out, herr := invoke(ctx, h, inv)
+		var out []byte
+		herr := inv.bad
+		if herr == nil {
+			out, herr = invoke(ctx, h, inv)
+		}
 		// The answer goes out even when ctx has just ended.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
 		if herr != nil {
@@ -100,6 +104,9 @@ type invocation struct {
 	id       string
 	deadline time.Time
 	payload  []byte
+	// bad says why the invocation cannot be handled; it is answered
+	// with this error.
+	bad error
 }
 
 // invoke calls h with the invocation's deadline, turning a panic into an
@@ -155,7 +162,10 @@ func (rc *runtimeClient) next(ctx context.Context) (invocation, error) {
 	}
 	ms, err := strconv.ParseInt(resp.Header.Get(headerDeadline), 10, 64)
 	if err != nil {
-		return invocation{}, fmt.Errorf("getting the next invocation: %s %q is not a time in milliseconds", headerDeadline, resp.Header.Get(headerDeadline))
+		// The invocation is known by its ID: it is answered, as failed,
+		// rather than left for Lambda to time out.
+		inv.bad = fmt.Errorf("invocation %s: %s %q is not a time in milliseconds", inv.id, headerDeadline, short([]byte(resp.Header.Get(headerDeadline))))
+		return inv, nil
 	}
 	inv.deadline = time.UnixMilli(ms)
 	return inv, nil

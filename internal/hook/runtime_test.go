@@ -156,11 +156,6 @@ func TestServeFailsWhenTheRuntimeAPIFails(t *testing.T) {
 			w.Header().Set("Lambda-Runtime-Deadline-Ms", "1542409706888")
 			_, _ = w.Write([]byte(`{}`))
 		},
-		"bad deadline": func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "8476a536")
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", "soon")
-			_, _ = w.Write([]byte(`{}`))
-		},
 		"answer refused": func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost {
 				http.Error(w, `{"errorType":"InvalidRequestID"}`, http.StatusBadRequest)
@@ -182,6 +177,29 @@ func TestServeFailsWhenTheRuntimeAPIFails(t *testing.T) {
 				t.Error("Serve = nil, want an error")
 			}
 		})
+	}
+}
+
+// TestServeAnswersABadDeadline: an invocation whose deadline header is
+// malformed is answered, as failed, and the function goes on serving;
+// left unanswered, it would only fail when Lambda's timeout ran out.
+func TestServeAnswersABadDeadline(t *testing.T) {
+	t.Parallel()
+	rt := hooktest.NewRuntime(t)
+	rt.DeadlineHeader = "soon"
+	called := false
+	serve(t, rt, hook.HandlerFunc(func(context.Context, []byte) ([]byte, error) {
+		called = true
+		return []byte(`{}`), nil
+	}))
+	for range 2 {
+		res := invoke(t, rt, `{}`)
+		if res.Error == nil || !strings.Contains(res.Error.Message, `Lambda-Runtime-Deadline-Ms "soon" is not a time`) {
+			t.Errorf("answer = %+v, want an error about the deadline", res)
+		}
+	}
+	if called {
+		t.Error("the handler ran without a deadline")
 	}
 }
 

@@ -28,6 +28,10 @@ type Runtime struct {
 	// Timeout is how long each invocation may run: its
 	// Lambda-Runtime-Deadline-Ms. Set it before the first Invoke.
 	Timeout time.Duration
+	// DeadlineHeader, when set, is sent as Lambda-Runtime-Deadline-Ms
+	// instead of the time Timeout gives, to try a malformed one. Set it
+	// before the first Invoke.
+	DeadlineHeader string
 
 	queue  chan *call
 	closed chan struct{}
@@ -126,6 +130,9 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 	h := w.Header()
 	h.Set("Lambda-Runtime-Aws-Request-Id", c.id)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(r.Timeout).UnixMilli(), 10))
+	if r.DeadlineHeader != "" {
+		h.Set("Lambda-Runtime-Deadline-Ms", r.DeadlineHeader)
+	}
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bluegreen-hook")
 	h.Set("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
 	h.Set("Content-Type", "application/json")
