@@ -3,15 +3,16 @@
 // the cluster sees the same lock whichever runner it starts on. The value
 // reads
 //
-//	token=<random> expires=<unix seconds> since=<unix seconds> owner=<owner>
+//	token=<random> expires=<unix seconds> since=<unix seconds> lease=<seconds> owner=<owner>
 //
 // and fits ECS's rules for tag values (at most 256 characters of letters,
 // digits, spaces and _.:/=+-@): the owner is cleaned up and shortened to
-// fit, never the token or the times.
+// fit, never the token or the times. expires and since are for people
+// reading the tag; no reader compares them with its own clock.
 //
 //	l, err := ecstag.New(ecstag.Config{API: client, ClusterARN: arn, App: "shop"})
-//	release, err := l.Acquire(ctx, runID, 5*time.Minute)
-//	defer release(context.WithoutCancel(ctx))
+//	held, err := l.Acquire(ctx, runID, 5*time.Minute)
+//	defer held.Release(context.WithoutCancel(ctx))
 //
 // # Taking the lock
 //
@@ -20,7 +21,14 @@
 // moves:
 //
 //  1. check: read the cluster's tags; if another claim is there and has
-//     not expired, the lock is held (wait, or fail with a *lock.HeldError);
+//     not expired, the lock is held (wait, or fail with a *lock.HeldError).
+//     A claim expires for a reader once the reader has seen it unchanged
+//     for its lease, measured on the reader's own monotonic clock from its
+//     first read of that exact value (as client-go's leader election
+//     does): every renewal rewrites the value, so a live holder keeps
+//     resetting that count, and no reader ever compares its clock with a
+//     time another machine wrote (a claim without the lease field, from an
+//     earlier version, is given the reader's own lease);
 //  2. write our claim, with a token no other claim has (a claim found in
 //     the tag that this same Acquire wrote in an earlier attempt is no
 //     obstacle; one it gives up on is removed);
@@ -33,6 +41,22 @@
 // interval (default 20 s, lease 60 s), each time after checking that the
 // tag still carries its token, and release removes the tag under the same
 // check.
+//
+// # Losing the lock
+//
+// The holder counts its claim valid until a lease after the moment it sent
+// its last write that landed: every other reader saw that write then or
+// later, so none takes the lock over before. The lock is lost, and Lost
+// closes with a *lock.LostError naming whoever the tag names now, when a
+// renewal's check finds another token (or none), when renewals have
+// failed until that moment, or when Confirm finds another token. A run
+// calls Confirm, one ListTagsForResource, right before each of its writes
+// to a route or a color, and stops once the lock is lost: it writes
+// nothing after that. A write that failed without an answer (a timeout, a
+// reset connection) may still land: while Acquire is confirming, the
+// read after the settle interval decides, and a claim Acquire gives up on
+// is read back and removed if it is there; a renewal that lands late
+// carries our token and is taken as ours.
 //
 // # Why at most one run holds the lock
 //
@@ -64,6 +88,9 @@
 //
 // # What it does not protect against
 //
+// Tags have no conditional write, so the lock rests on write, settle,
+// read back, and on the timing assumptions above:
+//
 //   - A write that takes effect more than S after its check began: a
 //     request delivered very late, or a run paused (stopped VM, debugger)
 //     between its check and its write. The deadline stops the SDK from
@@ -72,13 +99,15 @@
 //     write that completed before it was called. ECS does not document tag
 //     reads as strongly consistent; a longer settle interval widens the
 //     margin.
-//   - Clock skew between runners beyond the lease minus the renew interval
-//     (40 s by default): expiry is written in the holder's clock and read
-//     in the reader's, so a reader whose clock runs far ahead takes over a
-//     live lock. The holder's next renewal then sees the other token, stops
-//     renewing and reports the loss; its run's steps go on.
-//   - A holder that stops renewing for longer than the lease (a network
-//     outage, throttling) loses the lock the same way.
+//   - The gap between Confirm and the write it guards: a takeover that
+//     lands in between (it needs the holder to have stalled for a whole
+//     lease first) is seen by the next Confirm or renewal, after that one
+//     write. Confirm narrows the window to one API call; it cannot close
+//     it, since no ECS or ELB write can be made conditional on a tag.
+//   - Clocks that run at different rates: a lease is measured on each
+//     machine's monotonic clock, so a reader whose clock runs much faster
+//     than the holder's takes over early. Offsets between clocks do not
+//     matter.
 //   - Anyone writing or removing the tag by hand or by other tools, or a
 //     writer that skips the check.
 //
