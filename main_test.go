@@ -162,7 +162,7 @@ func TestBadInputGitHub(t *testing.T) {
 			},
 			errors: []string{
 				`::error title=bluegreen::input "app": is required: the application's name, e.g. shop`,
-				`::error title=bluegreen::input "command": unknown command "destroy", valid commands are ["deploy" "prepare" "switch" "abort" "status" "rollback" "history" "promote" "verify"]`,
+				`::error title=bluegreen::input "command": unknown command "destroy", valid commands are ["deploy" "prepare" "switch" "split" "abort" "status" "rollback" "history" "promote" "verify"]`,
 			},
 		},
 	}
@@ -203,12 +203,12 @@ func TestBadArguments(t *testing.T) {
 		{
 			name:   "unknown command",
 			args:   []string{"destroy"},
-			stderr: `bluegreen: input "command": unknown command "destroy", valid commands are ["deploy" "prepare" "switch" "abort" "status" "rollback" "history" "promote" "verify"]` + "\n",
+			stderr: `bluegreen: input "command": unknown command "destroy", valid commands are ["deploy" "prepare" "switch" "split" "abort" "status" "rollback" "history" "promote" "verify"]` + "\n",
 		},
 		{
 			name:   "flag for an input",
 			args:   []string{"--app=shop"},
-			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "prepare" "switch" "abort" "status" "rollback" "history" "promote" "verify"]` + "\n",
+			stderr: `bluegreen: input "command": unknown command "--app=shop", valid commands are ["deploy" "prepare" "switch" "split" "abort" "status" "rollback" "history" "promote" "verify"]` + "\n",
 		},
 		{
 			name:   "extra arguments",

@@ -40,8 +40,13 @@ type Config struct {
 	// 10,50,100) on routers that can split; empty moves it all at once.
 	TrafficSteps     List     `env:"TRAFFIC_STEPS"`
 	TrafficStepPause Duration `env:"TRAFFIC_STEP_PAUSE, default=1m"`
-	ScaleDownAfter   Duration `env:"SCALE_DOWN_AFTER"`
-	LockTimeout      Duration `env:"LOCK_TIMEOUT, default=0s"`
+	// SplitWeight is the percent of traffic command split gives the new
+	// release; StickyDuration keeps a client on the color it reached while
+	// traffic is split, on routers that can.
+	SplitWeight    string   `env:"SPLIT_WEIGHT"`
+	StickyDuration Duration `env:"STICKY_DURATION"`
+	ScaleDownAfter Duration `env:"SCALE_DOWN_AFTER"`
+	LockTimeout    Duration `env:"LOCK_TIMEOUT, default=0s"`
 
 	// Migrations: commands run with the new image before the switch
 	// (expand) and after the bake (contract), and built-in SQL migrations.

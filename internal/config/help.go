@@ -10,6 +10,7 @@ import (
 // commandSummaries say in one line what each command does, for help.
 var commandSummaries = map[string]string{
 	"deploy":   "roll `image` out to the idle color, check it, then move traffic to it",
+	"split":    "roll `image` out to the idle color, check it, then send it `split-weight` percent of traffic",
 	"prepare":  "deploy `image` to the idle color, check it, and leave it warm behind the preview for approval",
 	"switch":   "move traffic to the prepared color, after an approval",
 	"abort":    "drop the prepared color: preview back to the live color, prepared color to 0",

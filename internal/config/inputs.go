@@ -69,7 +69,10 @@ var inputs = []Input{
 			"deploys and rollbacks. `promote`: copy `source-image` by digest to " +
 			"`ecr-repository` (no Docker daemon). `verify`: check `verify-url` (with " +
 			"`verify-status`, `verify-body`, `verify-headers`) until it passes or " +
-			"`verify-timeout`; needs no `app`.",
+			"`verify-timeout`; needs no `app`. `split`: deploy `image` to the idle color " +
+			"as `deploy` does up to verify, then send it `split-weight` percent of traffic " +
+			"and stop with both colors live (result `split`); a later `switch`, or `deploy` " +
+			"of the same image, finishes it to 100%, `rollback` takes all traffic back.",
 	},
 	{
 		Name:     "app",
@@ -201,6 +204,24 @@ var inputs = []Input{
 		Default:     "1m",
 		Commands:    cmds("deploy", "switch"),
 		Description: "How long each traffic step is watched before the next. A duration, e.g. `1m`.",
+	},
+	{
+		Name:     "split-weight",
+		Commands: cmds("split"),
+		Description: "The percent of traffic `command: split` sends to the new release, from 1 to " +
+			"99, e.g. `10`; the release that was live keeps the rest. `50` followed by a " +
+			"`switch` is red/black: both colors serve at once during the change. Needs a " +
+			"router that can split traffic: `gateway`, `alb`, `route53` or `haproxy`.",
+	},
+	{
+		Name:     "sticky-duration",
+		Commands: cmds("deploy", "split"),
+		Description: "While traffic is split (by `split`, or between `traffic-steps`), keep each " +
+			"client on the color it first reached for this long: ALB target-group stickiness " +
+			"on the weighted forward, or Gateway API session persistence where the cluster's " +
+			"HTTPRoute CRD has it (refused before any write where it does not). Moving all " +
+			"traffic to one color turns it off again. Whole seconds up to `168h`, e.g. `1h`. " +
+			"Router `alb` or `gateway` only. Empty: no stickiness.",
 	},
 	{
 		Name:     "scale-down-after",

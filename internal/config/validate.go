@@ -18,7 +18,7 @@ import (
 
 // Choices of the inputs that take one of a fixed set of values.
 var (
-	Commands  = []string{"deploy", "prepare", "switch", "abort", "status", "rollback", "history", "promote", "verify"}
+	Commands  = []string{"deploy", "prepare", "switch", "split", "abort", "status", "rollback", "history", "promote", "verify"}
 	Platforms = []string{"kubernetes", "ecs", "hosts"}
 	// Routers lists the routers each platform can use.
 	Routers = map[string][]string{
@@ -29,7 +29,7 @@ var (
 )
 
 // deploying are the commands that start a new image on the idle color.
-var deploying = []string{"deploy", "prepare"}
+var deploying = []string{"deploy", "prepare", "split"}
 
 // Deploys reports whether the command starts a new image on the idle
 // color (deploy, prepare): it needs an image, and the steps that come
@@ -135,6 +135,7 @@ func (c *Config) Validate() error {
 		}
 		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, can)
 	}
+	errs = append(errs, c.validateSplit()...)
 	if _, err := verify.ParseStatus(c.VerifyStatus); err != nil {
 		add("verify-status", "%v", err)
 	}

@@ -47,7 +47,7 @@ func newApprovalGround(t *testing.T) *approvalGround {
 
 // run executes command with the ECS platform, the ALB router with its test
 // listener as preview, and the history in the task definition family.
-func (g *approvalGround) run(command, image string) (report.Result, error, string) {
+func (g *approvalGround) run(command, image string, tweaks ...func(*deploy.Options)) (report.Result, error, string) {
 	g.t.Helper()
 	groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
 	p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
@@ -63,6 +63,9 @@ func (g *approvalGround) run(command, image string) (report.Result, error, strin
 	opts := deploy.Options{
 		App: "shop", Release: platform.Release{Image: image, RunURL: "https://ci.example.com/" + command},
 		WaitTimeout: time.Minute, VerifyTimeout: time.Second, Poll: time.Millisecond, Grace: 10 * time.Second,
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
 	}
 	deps := deploy.Deps{
 		Platform: p, Router: r, Preview: r.Preview(), History: g.history,

@@ -83,6 +83,21 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			previewBackStep{r}, // first: the preview must not point at a color going away
 			dropPreparedStep{r},
 		}
+	case "split":
+		// A deploy that stops with both colors live: no contract
+		// migration and no scale-down, since the old release still serves.
+		return []pipeline.Step[*State]{
+			promoteStep{r},
+			lockStep{r},
+			readStep{r},
+			deployStep{r},
+			waitStep{r},
+			previewStep{r},
+			verifyStep{r},
+			migrateStep{r, Before},
+			switchStep{r},  // one write: split-weight to the new release
+			confirmStep{r}, // bakes, and confirms the route shows the split
+		}
 	case "rollback":
 		return []pipeline.Step[*State]{
 			lockStep{r},
@@ -104,7 +119,9 @@ func (r *Run) steps() []pipeline.Step[*State] {
 }
 
 // deploys reports whether the command starts the new release itself.
-func (r *Run) deploys() bool { return r.command == "deploy" || r.command == "prepare" }
+func (r *Run) deploys() bool {
+	return r.command == "deploy" || r.command == "prepare" || r.command == "split"
+}
 
 // wantImage is the image the target color must run once switched.
 func (r *Run) wantImage(s *State) string {
@@ -178,6 +195,10 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 			s.Previous.Live(), colorsNow(res.Colors)), err)
 	}
 	switch {
+	case err == nil && r.command == "split" && s.Switched && !r.opts.DryRun:
+		// Both colors serve; the new release is the one the run brought.
+		res.Outcome, res.ActiveColor = report.Split, s.Target.String()
+		res.Notes = append(res.Notes, r.splitNotes(s)...)
 	case err == nil && r.command == "prepare" && !s.UpToDate && !r.opts.DryRun:
 		res.Outcome = report.Prepared
 		res.Notes = append(res.Notes, r.howToFinish(s)...)
@@ -192,7 +213,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	default:
 		res.Outcome = report.Failed
 	}
-	if r.command == "rollback" && err == nil && s.Target != color.None {
+	if (r.command == "rollback" || s.Finishing && r.command == "switch") && err == nil && s.Target != color.None {
 		res.Image = s.Colors[s.Target].Release.Image
 		res.Digest = s.Colors[s.Target].Release.Digest
 	}
@@ -216,13 +237,13 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		return // never got the lock, or nothing was to change
 	}
 	switch r.command {
-	case "deploy", "rollback":
+	case "deploy", "rollback", "split":
 	case "prepare":
 		if err == nil || !s.Deployed {
 			return // recorded by its last step, or nothing replaced
 		}
 	case "switch", "abort":
-		if s.Prepared == nil {
+		if s.Prepared == nil && !(s.Finishing && r.command == "switch") {
 			return // refused before any write
 		}
 	default:
@@ -230,7 +251,7 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 	}
 	e := history.Entry{
 		Time: time.Now().UTC(), Command: r.command, Color: s.Target.String(),
-		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: "success",
+		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: r.historyResult(s),
 	}
 	switch {
 	case r.deploys():

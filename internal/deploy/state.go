@@ -31,7 +31,10 @@ type Options struct {
 	// TrafficSteps are the percentages of traffic the new color gets in
 	// turn, ending with 100; empty switches all at once. Between steps
 	// the new color is watched for StepPause, as during the bake.
-	TrafficSteps   []int
+	TrafficSteps []int
+	// SplitWeight is the percent of traffic command split gives the new
+	// release.
+	SplitWeight    int
 	StepPause      time.Duration
 	ScaleDownAfter time.Duration
 	LockTimeout    time.Duration
@@ -101,6 +104,11 @@ type State struct {
 	// Prepared is the release a switch or an abort acts on, once found
 	// in the history and checked against the live system.
 	Prepared *history.Entry
+	// Finishing is set when the route was split and the target color
+	// already runs the release: the run only moves traffic to it.
+	Finishing bool
+	// Want is the routing the switch ended with; the run confirms it.
+	Want router.Weights
 	// Switched is set once the router applied the new weights;
 	// RolledBack once a revert put the previous weights back and a read
 	// showed them; RevertFailed when a revert gave up without that read.

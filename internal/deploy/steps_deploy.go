@@ -22,7 +22,7 @@ type deployStep struct{ r *Run }
 
 func (deployStep) String() string { return "deploy idle color" }
 
-func (d deployStep) Skip(s *State) (string, bool) { return upToDate(s) }
+func (d deployStep) Skip(s *State) (string, bool) { return startedAlready(s) }
 
 func (d deployStep) Run(ctx context.Context, s *State) error {
 	replicas := s.Colors[s.Live].Desired
@@ -65,7 +65,7 @@ func (w waitStep) Skip(s *State) (string, bool) {
 	if w.r.opts.DryRun {
 		return "dry run: nothing deployed to wait for", true
 	}
-	return upToDate(s)
+	return startedAlready(s)
 }
 
 func (w waitStep) Run(ctx context.Context, s *State) error {
@@ -97,7 +97,7 @@ func (p previewStep) Skip(s *State) (string, bool) {
 	if p.r.deps.Preview == nil {
 		return "this router has no preview route", true
 	}
-	return upToDate(s)
+	return startedAlready(s)
 }
 
 func (p previewStep) Run(ctx context.Context, s *State) error {
@@ -127,7 +127,7 @@ func (v verifyStep) Skip(s *State) (string, bool) {
 	case v.r.opts.DryRun:
 		return "dry run: nothing deployed to verify", true
 	}
-	return upToDate(s)
+	return startedAlready(s)
 }
 
 func (v verifyStep) Run(ctx context.Context, s *State) error {

@@ -60,6 +60,8 @@ func (m migrateStep) Skip(s *State) (string, bool) {
 		return fmt.Sprintf("no migrate-%s command given", m.phase), true
 	case s.UpToDate:
 		return fmt.Sprintf("%s already serves this image", s.Live), true
+	case s.Finishing && m.phase == Before:
+		return fmt.Sprintf("%s already serves part of the traffic with this image: the expansion ran before that", s.Target), true
 	case m.r.opts.DryRun && !sql:
 		return fmt.Sprintf("dry run: would run %q with the new image", strings.Join(m.command(), " ")), true
 	}

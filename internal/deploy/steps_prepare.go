@@ -85,6 +85,13 @@ type findPreparedStep struct{ r *Run }
 
 func (findPreparedStep) String() string { return "find prepared release" }
 
+func (f findPreparedStep) Skip(s *State) (string, bool) {
+	if s.Finishing && f.r.command == "switch" {
+		return fmt.Sprintf("traffic is split: the switch finishes it, all to %s", s.Target), true
+	}
+	return "", false
+}
+
 func (f findPreparedStep) Run(ctx context.Context, s *State) error {
 	if f.r.deps.History == nil {
 		return errors.New("this platform keeps no history, where a prepared release is recorded")

@@ -67,10 +67,13 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 	}
 	s.Target = s.Live.Other()
 	if s.Previous.Split() {
-		rs.r.deps.Reporter.Warning(fmt.Sprintf("traffic is split (%s), as an earlier run may have left it; %s takes the most and counts as live", s.Previous, s.Live))
+		return rs.r.readSplit(ctx, s)
+	}
+	if rs.r.command == "split" && s.Live == color.None {
+		return fmt.Errorf("nothing is live for %q: a split shares traffic with a live release; deploy first", rs.r.opts.App)
 	}
 	live := s.Colors[s.Live]
-	if rs.r.deploys() && s.Live != color.None && !s.Previous.Split() &&
+	if rs.r.deploys() && s.Live != color.None &&
 		live.Healthy && live.Release.Image == rs.r.opts.Release.Image {
 		s.UpToDate = true
 		s.Target = s.Live // nothing moves: the run confirms the live color

@@ -40,15 +40,34 @@ func sameWeights(a, b router.Weights) bool {
 // of the route is re-checked and tried again.
 const conflictRetries = 3
 
-func (sw switchStep) Run(ctx context.Context, s *State) error {
+// percents are the shares of traffic the target gets in turn: one write
+// of split-weight for a split, else the traffic steps left above what the
+// target already has (a split being finished goes on from where it
+// stands), else all at once.
+func (sw switchStep) percents(s *State) []int {
+	if sw.r.command == "split" {
+		return []int{sw.r.opts.SplitWeight}
+	}
 	steps := sw.r.opts.TrafficSteps
 	if len(steps) == 0 || s.Live == color.None || sw.r.opts.DryRun {
-		steps = []int{100}
+		return []int{100}
 	}
+	var out []int
+	for _, p := range steps {
+		if p > s.Previous[s.Target] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (sw switchStep) Run(ctx context.Context, s *State) error {
+	steps := sw.percents(s)
 	for i, pct := range steps {
 		w := router.Weights{s.Target: pct, s.Target.Other(): 100 - pct}
+		s.Want = w
 		if sw.r.opts.DryRun {
-			s.note(fmt.Sprintf("switch traffic from %s to %s", s.Live, s.Target))
+			s.note(fmt.Sprintf("switch traffic from %s to %s (%s)", s.Live, s.Target, w))
 			if !canDryRun(sw.r.deps.Router) {
 				return nil
 			}
@@ -128,7 +147,10 @@ func (sw switchStep) Detail(s *State) string {
 	if sw.r.opts.DryRun {
 		return fmt.Sprintf("would switch %s -> %s (this router has no server-side dry run; nothing sent)", s.Live, s.Target)
 	}
-	if steps := sw.r.opts.TrafficSteps; len(steps) > 1 && s.Live != color.None {
+	if sw.r.command == "split" {
+		return fmt.Sprintf("%s -> %s: %s", s.Live, s.Target, s.Want)
+	}
+	if steps := sw.percents(s); len(steps) > 1 && s.Live != color.None {
 		return fmt.Sprintf("%s -> %s in steps %v%%", s.Live, s.Target, steps)
 	}
 	return fmt.Sprintf("%s -> %s", s.Live, s.Target)
@@ -226,8 +248,12 @@ func (c confirmStep) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	if w.Live() != s.Target || w.Split() {
-		return fmt.Errorf("the route reads %s after the switch to %s; someone else changed it", w, s.Target)
+	want := s.Want
+	if want == nil {
+		want = router.All(s.Target) // nothing switched: the live color must still have it all
+	}
+	if !sameWeights(w, want) {
+		return fmt.Errorf("the route reads %s after the switch to %s (%s); someone else changed it", w, s.Target, want)
 	}
 	st, err := c.r.deps.Platform.Describe(ctx, s.Target)
 	if err != nil {

@@ -27,6 +27,8 @@ const (
 	// RevertFailed: the run failed after moving traffic and could not
 	// confirm, by a read, that traffic is back where it was.
 	RevertFailed Outcome = "revert-failed"
+	// Split is a split that left both colors live at the asked weights.
+	Split Outcome = "split"
 )
 
 // Reporter receives everything a run has to tell the CI. Implementations

@@ -46,7 +46,7 @@ func hostsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter,
 		}
 		deps.Preview = pr
 	}
-	if cfg.Command == "deploy" && len(h.DeployCommand) > 0 {
+	if cfg.Deploys() && len(h.DeployCommand) > 0 {
 		if _, err := exec.LookPath(h.DeployCommand[0]); err != nil {
 			return config.Errorf("deploy-command", "%q cannot be run: %v", h.DeployCommand[0], err)
 		}

@@ -144,6 +144,7 @@ func Options(cfg *config.Config, getenv Getenv) deploy.Options {
 		ProductionURL:  cfg.ProductionURL,
 		BakeTime:       cfg.BakeTime.D(),
 		TrafficSteps:   steps,
+		SplitWeight:    cfg.SplitPercent(),
 		StepPause:      cfg.TrafficStepPause.D(),
 		ScaleDownAfter: cfg.ScaleDownAfter.D(),
 		LockTimeout:    cfg.LockTimeout.D(),

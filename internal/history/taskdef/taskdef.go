@@ -54,10 +54,15 @@ const (
 	AbortedAtTag    = "bluegreen:aborted-at"
 	AbortResultTag  = "bluegreen:abort-result"
 	AbortRunURLTag  = "bluegreen:abort-run-url"
+
+	// A split is a revision with bluegreen:split-at (and bluegreen:result
+	// "split"): it serves part of the traffic until a switch, a deploy of
+	// it or a rollback.
+	SplitAtTag = "bluegreen:split-at"
 )
 
 // Commands are the entry commands the history records.
-var Commands = []string{"deploy", "rollback", "prepare", "switch", "abort"}
+var Commands = []string{"deploy", "rollback", "prepare", "switch", "abort", "split"}
 
 // ErrNoRevision is returned by Append when no recent revision runs the
 // entry's release: the run registered none (it failed before), or the
@@ -164,6 +169,8 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 		tags = tagList(ResultTag, result)
 	case "prepare":
 		tags = tagList(ResultTag, result, PreparedAtTag, at)
+	case "split":
+		tags = tagList(ResultTag, result, SplitAtTag, at)
 	case "rollback":
 		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result,
 			RollbackColorTag, tagValue(e.Color), RollbackImageTag, tagValue(e.Image))
@@ -237,7 +244,7 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 // redeploy of an image must not be mistaken for an earlier deploy of it.
 func matches(tags map[string]string, e history.Entry) bool {
 	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == tagValue(v) }
-	registers := e.Command == "deploy" || e.Command == "prepare"
+	registers := e.Command == "deploy" || e.Command == "prepare" || e.Command == "split"
 	return tags[ecs.ColorTag] == e.Color && tags[ecs.ImageTag] == tagValue(e.Image) &&
 		agree(ecs.DigestTag, e.Digest) && (!registers || agree(ecs.RunURLTag, e.RunURL))
 }
@@ -351,6 +358,9 @@ func entries(r revision) []history.Entry {
 	}
 	if at, err := time.Parse(time.RFC3339, t[PreparedAtTag]); err == nil {
 		deploy.Command, deploy.Time = "prepare", at.UTC()
+	}
+	if at, err := time.Parse(time.RFC3339, t[SplitAtTag]); err == nil {
+		deploy.Command, deploy.Time = "split", at.UTC()
 	}
 	out := []history.Entry{deploy}
 	for _, later := range []struct{ command, at, result, runURL string }{

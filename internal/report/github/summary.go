@@ -171,6 +171,8 @@ func outcomeIcon(o report.Outcome) string {
 		return "❌"
 	case report.RolledBack:
 		return "↩️"
+	case report.Split:
+		return "🔀"
 	}
 	return "❔"
 }
