@@ -102,7 +102,7 @@ func TestReplicasTextWithoutManifest(t *testing.T) {
 func TestRefusedLockPreviousColorUnknown(t *testing.T) {
 	t.Parallel()
 	g := newAWSGround(t)
-	l, err := ecstag.New(ecstag.Config{API: g.ecs, ClusterARN: g.ecs.ClusterARN("prod"), App: "shop"})
+	l, err := ecstag.New(ecstag.Config{API: g.ecs, ClusterARN: g.ecs.ClusterARN("prod"), App: "shop"}, ecstag.WithSettle(time.Millisecond), ecstag.WithPoll(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
