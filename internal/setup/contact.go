@@ -11,6 +11,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 )
 
 // firstContactBackoff is the pause before each retry of the first call to
@@ -93,4 +95,15 @@ func contactError(ctx context.Context, host, what string, err error) error {
 		return fmt.Errorf("%s at %s: cancelled: %w", what, host, context.Cause(ctx))
 	}
 	return fmt.Errorf("%s at %s (input \"kubeconfig\"): %w", what, host, err)
+}
+
+// readError classifies a failed read of what input names (a route, an
+// Ingress) after first contact: a passing fault or a cancel is a failed
+// run, anything else (missing, not of the shape the router needs) the
+// input's fault.
+func readError(ctx context.Context, input string, err error) error {
+	if ctx.Err() != nil || transient(err) {
+		return fmt.Errorf("reading %s: %w", input, err)
+	}
+	return config.Errorf(input, "%v", err)
 }

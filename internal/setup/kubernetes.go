@@ -162,7 +162,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 			return config.Errorf("route", "%v", err)
 		}
 		if _, err := r.Read(ctx); err != nil {
-			return config.Errorf("route", "%v", err)
+			return readError(ctx, "route", err)
 		}
 		deps.Router = r
 	case ingress.Type:
@@ -171,7 +171,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 			return config.Errorf("ingress", "%v", err)
 		}
 		if _, err := r.Read(ctx); err != nil {
-			return config.Errorf("ingress", "%v", err)
+			return readError(ctx, "ingress", err)
 		}
 		deps.Router = r
 	case elb.Type, route53.Type:
