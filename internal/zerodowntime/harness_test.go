@@ -155,7 +155,7 @@ func (g *ground) inputs(command, image string, more ...string) map[string]string
 		"INPUT_COMMAND": command, "INPUT_APP": "shop", "INPUT_PLATFORM": "hosts",
 		"INPUT_HAPROXY-RUNTIME-API": g.h.AdminAddr, "INPUT_HAPROXY-HISTORY-MAP": g.h.HistoryMap,
 		"INPUT_DEPLOY-COMMAND": fmt.Sprintf("[%q, %q, %q]", os.Args[0], deployArg, g.control),
-		"INPUT_WAIT-TIMEOUT": "20s", "INPUT_RUN-URL": "https://ci.example.com/run/1",
+		"INPUT_WAIT-TIMEOUT":   "20s", "INPUT_RUN-URL": "https://ci.example.com/run/1",
 	}
 	if image != "" {
 		in["INPUT_IMAGE"] = image
@@ -275,6 +275,12 @@ func (g *ground) traffic() *loadgen.Generator {
 	return lg
 }
 
-// settle lets traffic run on after the run so that what answers after it
-// is measured too.
-const settle = 500 * time.Millisecond
+// settle is how long traffic runs before a run (the steady state) and
+// after it (what answers once it is over). Measuring for the benchmarks
+// takes longer windows, for percentiles worth the name.
+var settle = func() time.Duration {
+	if os.Getenv(envReport) != "" {
+		return 3 * time.Second
+	}
+	return 500 * time.Millisecond
+}()

@@ -42,7 +42,10 @@ func writeReport(t *testing.T, m measured) {
 	if len(m.run.sets) > 0 {
 		first := m.run.sets[0].at
 		f.P99SteadyMS = ms(loadgen.Percentile(m.records, 99, start, start.Add(settle)))
-		f.P99SwitchMS = ms(loadgen.Percentile(m.records, 99, first, m.run.end))
+		// The switch window: from the first weight write until the run
+		// ended, and at least switchWindow, so that a switch of a few
+		// milliseconds still has a sample worth a percentile.
+		f.P99SwitchMS = ms(loadgen.Percentile(m.records, 99, first, maxTime(m.run.end, first.Add(switchWindow))))
 		if !m.run.ready.IsZero() {
 			f.HealthyToMovedMS = ms(m.run.movedAt().Sub(m.run.ready))
 		}
@@ -60,4 +63,15 @@ func (r run) movedAt() time.Time {
 		}
 	}
 	return at
+}
+
+// switchWindow is the shortest span after the first weight write counted
+// as "during the switch": as long as the steady state measured before it.
+var switchWindow = settle
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
