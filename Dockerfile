@@ -11,6 +11,12 @@
 # TARGETOS and TARGETARCH; left empty, Go builds for the host.
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 ARG TARGETOS TARGETARCH
+# The version `bluegreen --version`, the step summary and the JSON result
+# show. The release workflow passes the tag; scripts/build-image passes
+# `git describe`. The build context holds no .git (see .dockerignore), so a
+# build without the argument, as the runner's for `runs.image: Dockerfile`,
+# says dev.
+ARG VERSION=dev
 
 WORKDIR /src
 
@@ -22,7 +28,7 @@ COPY . .
 # Static (no cgo), reproducible paths, no symbol tables: a small binary that
 # runs on scratch.
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w" -o /bluegreen .
+    go build -trimpath -ldflags="-s -w -X main.version=$VERSION" -o /bluegreen .
 
 # ---- final -----------------------------------------------------------------
 FROM scratch

@@ -110,7 +110,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	rep := newReporter(github, getenv, stdout, resultFile)
 
 	// Until the live system is read, which color serves is unknown.
-	res := report.Result{Started: time.Now(), Outcome: report.Failed, PreviousColor: "unknown", ActiveColor: "unknown"}
+	res := report.Result{Started: time.Now(), Outcome: report.Failed, PreviousColor: "unknown", ActiveColor: "unknown", Version: version}
 	if resultErr != nil {
 		return fail(rep, github, stderr, res, resultErr)
 	}
@@ -153,7 +153,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.Command != "promote" {
 		out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
 	}
-	out.AWSCalls = built.AWS.Count()
+	out.AWSCalls, out.Version = built.AWS.Count(), version
 	if err != nil {
 		return fail(rep, github, stderr, out, err)
 	}

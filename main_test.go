@@ -84,6 +84,19 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
+// TestVersionStamped: the version given at build time (-X main.version) is
+// what --version prints.
+func TestVersionStamped(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(buildBinary(t), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), "bluegreen "+testVersion+"\n"; got != want {
+		t.Errorf("--version = %q, want %q", got, want)
+	}
+}
+
 // TestHelpOfEachCommand: a command's help lists each of its inputs under
 // both spellings with its default, through the built binary.
 func TestHelpOfEachCommand(t *testing.T) {
@@ -283,6 +296,9 @@ func TestBinaryAsGitHubAction(t *testing.T) {
 	if !strings.Contains(string(b), waitTimeoutError) {
 		t.Errorf("step summary does not hold the error %q:\n%s", waitTimeoutError, b)
 	}
+	if footer := "bluegreen " + testVersion; !strings.Contains(string(b), footer) {
+		t.Errorf("step summary does not show the version %q:\n%s", footer, b)
+	}
 }
 
 // TestBinaryInOtherCI runs the built binary as any other CI does: inputs
@@ -318,9 +334,13 @@ func TestBinaryInOtherCI(t *testing.T) {
 		Result  string            `json:"result"`
 		Error   string            `json:"error"`
 		Outputs map[string]string `json:"outputs"`
+		Version string            `json:"version"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatalf("decoding the result file: %v\n%s", err, b)
+	}
+	if got, want := res.Version, testVersion; got != want {
+		t.Errorf("version = %q, want %q", got, want)
 	}
 	if got, want := res.Result, "failed"; got != want {
 		t.Errorf("result = %q, want %q", got, want)
@@ -394,6 +414,9 @@ func runBinary(t *testing.T, bin, dir string, e []string) (code int, stdout, std
 	return code, out.String(), errOut.String()
 }
 
+// testVersion is the version buildBinary stamps into the binary.
+const testVersion = "v0.0.0-test"
+
 var (
 	buildOnce sync.Once
 	binDir    string
@@ -413,7 +436,8 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "bluegreen")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		// Stamped as a release is, so tests see the version flow through.
+		cmd := exec.Command("go", "build", "-ldflags=-X main.version="+testVersion, "-o", binPath, ".")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

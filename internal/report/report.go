@@ -99,6 +99,9 @@ type Result struct {
 	Started  time.Time      `json:"started"`
 	Finished time.Time      `json:"finished"`
 	AWSCalls int            `json:"aws_calls,omitempty"`
+	// Version is bluegreen's own version, so that a report says which
+	// release of the tool wrote it.
+	Version string `json:"version,omitempty"`
 }
 
 // Outputs returns the action outputs of r, in a fixed order.

@@ -96,6 +96,9 @@ func renderSummary(r report.Result) string {
 	if r.NextStep != "" {
 		b.WriteString("**Next step:** " + inline(r.NextStep) + "\n\n")
 	}
+	if r.Version != "" {
+		b.WriteString("<sub>bluegreen " + inline(r.Version) + "</sub>\n")
+	}
 	return b.String()
 }
 

@@ -40,6 +40,7 @@ func sampleResults() map[string]report.Result {
 		PreviousColor: "blue",
 		Started:       started,
 		Finished:      started.Add(83 * time.Second),
+		Version:       "v1.4.0",
 	}
 
 	success := base

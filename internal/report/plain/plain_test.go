@@ -76,6 +76,7 @@ func sampleResult() report.Result {
 		Digest:        digest142,
 		PreviousColor: "blue",
 		ActiveColor:   "green",
+		Version:       "v1.4.0",
 		Colors: []report.ColorState{
 			{Color: "blue", Weight: 0, Image: "ghcr.io/acme/shop:1.4.1", Digest: digest141, Ready: 3, Desired: 3, Revision: "7", State: "warm"},
 			{Color: "green", Live: true, Weight: 100, Image: "ghcr.io/acme/shop:1.4.2", Digest: digest142, Ready: 3, Desired: 3, Revision: "8", State: "serving"},

@@ -44,6 +44,7 @@ func summary(r report.Result) string {
 	if !r.Started.IsZero() && r.Finished.After(r.Started) {
 		fact("took", report.FormatDuration(r.Finished.Sub(r.Started)))
 	}
+	fact("version", r.Version) // bluegreen's own
 	_ = facts.Flush()
 
 	if len(r.Colors) > 0 {
