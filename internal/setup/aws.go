@@ -145,7 +145,7 @@ func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, group
 		r, err := alb.New(alb.Config{
 			API: elasticloadbalancingv2.NewFromConfig(awsCfg), ListenerARN: a.ListenerARN, RuleARN: a.RuleARN,
 			TestListenerARN: a.TestListenerARN, TargetGroups: groups,
-		}, alb.WithDryRun(dry))
+		}, alb.WithDryRun(dry), alb.WithStickiness(cfg.StickyDuration.D()))
 		if err != nil {
 			return config.Errorf("listener-arn", "%v", err)
 		}

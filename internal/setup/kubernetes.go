@@ -157,12 +157,16 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 		if err != nil {
 			return inputErr("kubeconfig", err)
 		}
-		r, err := gateway.New(gateway.Config{Client: dyn, Namespace: k.Namespace, Route: k.Route, App: cfg.App, ServicesClient: core}, gateway.WithDryRun(dry))
+		r, err := gateway.New(gateway.Config{Client: dyn, Namespace: k.Namespace, Route: k.Route, App: cfg.App, ServicesClient: core},
+			gateway.WithDryRun(dry), gateway.WithSessionPersistence(cfg.StickyDuration.D()))
 		if err != nil {
 			return config.Errorf("route", "%v", err)
 		}
 		if _, err := r.Read(ctx); err != nil {
 			return readError(ctx, "route", err)
+		}
+		if err := checkSticky(ctx, cfg, r); err != nil {
+			return err
 		}
 		deps.Router = r
 	case ingress.Type:
@@ -276,4 +280,17 @@ func hostOnly(server string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// checkSticky refuses sticky-duration, before any write, where the
+// cluster's HTTPRoute cannot hold session persistence.
+func checkSticky(ctx context.Context, cfg *config.Config, r *gateway.Router) error {
+	if cfg.StickyDuration <= 0 {
+		return nil
+	}
+	err := r.CheckSessionPersistence(ctx)
+	if errors.Is(err, gateway.ErrNoSessionPersistence) {
+		return config.Errorf("sticky-duration", "%v", err)
+	}
+	return err
 }

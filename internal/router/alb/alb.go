@@ -55,6 +55,8 @@ type Router struct {
 	dryRun   bool
 	attempts int
 	poll     time.Duration
+	// sticky, when set, is the target-group stickiness of a split.
+	sticky time.Duration
 }
 
 // Option tunes a Router.
@@ -78,6 +80,13 @@ func WithReadBack(attempts int, poll time.Duration) Option {
 		}
 	}
 }
+
+// WithStickiness keeps a client on the target group it first reached for
+// d while the forward splits traffic: each weighted write enables
+// target-group stickiness for d, and a write that sends all traffic to one
+// color disables it, so that no client stays on the color being left.
+// Without it the forward's stickiness is kept as read.
+func WithStickiness(d time.Duration) Option { return func(r *Router) { r.sticky = d } }
 
 // DryRun reports whether writes are validated and built but not sent.
 func (r *Router) DryRun() bool { return r.dryRun }
@@ -201,10 +210,10 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 	if err != nil {
 		return err
 	}
-	if same(before, w) {
+	next := r.withWeights(actions, i, w)
+	if same(before, w) && sameStickiness(actions[i], next[i]) {
 		return nil
 	}
-	next := r.withWeights(actions, i, w)
 	if r.dryRun {
 		return nil
 	}

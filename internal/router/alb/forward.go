@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -86,6 +87,14 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 		s := *old.TargetGroupStickinessConfig
 		fc.TargetGroupStickinessConfig = &s
 	}
+	if r.sticky > 0 {
+		fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}
+		if w.Split() {
+			fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{
+				Enabled: aws.Bool(true), DurationSeconds: aws.Int32(int32(r.sticky / time.Second)),
+			}
+		}
+	}
 	for _, c := range color.All {
 		fc.TargetGroups = append(fc.TargetGroups, types.TargetGroupTuple{
 			TargetGroupArn: aws.String(r.cfg.TargetGroups[c]), Weight: aws.Int32(int32(w[c])),
@@ -101,4 +110,22 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 	fwd.ForwardConfig = fc
 	out[i] = fwd
 	return out
+}
+
+// sameStickiness reports whether two forward actions keep clients on a
+// target group alike; an absent setting is stickiness disabled.
+func sameStickiness(a, b types.Action) bool {
+	get := func(a types.Action) (bool, int32) {
+		if a.ForwardConfig == nil || a.ForwardConfig.TargetGroupStickinessConfig == nil {
+			return false, 0
+		}
+		s := a.ForwardConfig.TargetGroupStickinessConfig
+		if !aws.ToBool(s.Enabled) {
+			return false, 0
+		}
+		return true, aws.ToInt32(s.DurationSeconds)
+	}
+	ea, da := get(a)
+	eb, db := get(b)
+	return ea == eb && da == db
 }

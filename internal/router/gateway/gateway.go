@@ -71,6 +71,8 @@ func WithDryRun(on bool) Option {
 type Router struct {
 	cfg    Config
 	dryRun []string
+	// sticky, when set, is the session persistence of a split.
+	sticky time.Duration
 }
 
 // New returns the router for cfg.
@@ -161,15 +163,16 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 		} else if !reflect.DeepEqual(seen, now) {
 			return fmt.Errorf("HTTPRoute %q: its rules changed while bluegreen was updating them: %w", r.cfg.Route, router.ErrConflict)
 		}
-		if upToDate(rules, w) {
+		if upToDate(rules, w) && r.stickyUpToDate(rules, w) {
 			return nil
 		}
 		for _, rl := range rules {
 			rl.set(r.cfg.App, w)
 		}
+		r.setSticky(rules, w)
 		// route carries the resourceVersion just read: a write made since
 		// makes this a Conflict, and RetryOnConflict reads again.
-		if _, err := r.routes().Update(ctx, route, metav1.UpdateOptions{DryRun: r.dryRun}); err != nil {
+		if _, err := r.routes().Update(ctx, route, metav1.UpdateOptions{DryRun: r.dryRun, FieldValidation: r.fieldValidation()}); err != nil {
 			if apierrors.IsConflict(err) {
 				return fmt.Errorf("updating HTTPRoute %q: %w: %w", r.cfg.Route, router.ErrConflict, err)
 			}

@@ -1,0 +1,76 @@
+package alb
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router"
+)
+
+// TestStickiness: with WithStickiness a split write enables target-group
+// stickiness on the weighted forward for the duration, the ALB double
+// accepting it as ELBv2 does (1 s to 7 days); a write of the same split
+// without it is still made; a switch of all traffic to one color turns
+// it off; a write that changes nothing is not made.
+func TestStickiness(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, awsfake.Forward(blueTG, 1, greenTG, 0))
+	r := newRouter(t, f, nil, WithStickiness(time.Hour))
+
+	split := router.Weights{color.Blue: 90, color.Green: 10}
+	if err := r.Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	weights, stick, _ := forwardOf(t, f, listenerARN)
+	if weights[blueTG] != 90 || weights[greenTG] != 10 || !aws.ToBool(stick.Enabled) || aws.ToInt32(stick.DurationSeconds) != 3600 {
+		t.Errorf("after a sticky split: weights %v, stickiness %+v; want 90/10 sticky for 3600 s", weights, stick)
+	}
+	writes := f.Count("ModifyListener")
+	if err := r.Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Count("ModifyListener") - writes; n != 0 {
+		t.Errorf("setting the same sticky split again wrote %d times", n)
+	}
+
+	// The same split made earlier without stickiness gets it.
+	plain := newRouter(t, f, nil)
+	if err := plain.Set(t.Context(), router.All(color.Blue)); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	if _, stick, _ := forwardOf(t, f, listenerARN); !aws.ToBool(stick.Enabled) {
+		t.Errorf("a split made without stickiness did not get it: %+v", stick)
+	}
+
+	if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	weights, stick, _ = forwardOf(t, f, listenerARN)
+	if weights[blueTG] != 0 || weights[greenTG] != 100 || aws.ToBool(stick.Enabled) {
+		t.Errorf("after switching all to green: weights %v, stickiness %+v; want 0/100, not sticky", weights, stick)
+	}
+}
+
+// TestStickinessOutOfRange: the ALB refuses a duration past 7 days, and
+// the router says so rather than writing something else.
+func TestStickinessOutOfRange(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, awsfake.Forward(blueTG, 1, greenTG, 0))
+	r := newRouter(t, f, nil, WithStickiness(8*24*time.Hour))
+	if err := r.Set(t.Context(), router.Weights{color.Blue: 50, color.Green: 50}); err == nil {
+		t.Fatal("a stickiness of 8 days was accepted")
+	}
+	if weights, _, _ := forwardOf(t, f, listenerARN); weights[greenTG] != 0 {
+		t.Errorf("a refused write moved traffic: %v", weights)
+	}
+}
