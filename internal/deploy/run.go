@@ -233,8 +233,8 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 	if r.opts.DryRun || r.deps.History == nil {
 		return
 	}
-	if (s.lock == nil && r.deps.Locker != nil) || s.UpToDate || s.Target == color.None {
-		return // never got the lock, or nothing was to change
+	if (s.lock == nil && r.deps.Locker != nil) || s.recorded || s.UpToDate || s.Target == color.None {
+		return // never got the lock, recorded already, or nothing was to change
 	}
 	switch r.command {
 	case "deploy", "rollback", "split":
@@ -281,6 +281,7 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		}
 		return
 	}
+	s.recorded = true
 	if herr := r.deps.History.Append(ctx, e); herr != nil {
 		r.deps.Reporter.Warning(fmt.Sprintf("recording history: %v", herr))
 	}

@@ -3,6 +3,7 @@ package deploy
 import (
 	"time"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/gate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
@@ -85,6 +86,9 @@ type Deps struct {
 	// the bake; a failing gate puts traffic back.
 	Gates    []gate.Gate
 	Reporter report.Reporter
+	// Clock paces the long waits (the lock, scale-down-after) and their
+	// progress lines; nil is the wall clock.
+	Clock clock.Clock
 }
 
 // State is what the steps of one run learn and decide, in order.
@@ -124,6 +128,12 @@ type State struct {
 
 	// lock is the deploy lock while the run holds it.
 	lock lock.Lock
+	// recorded is set once the run's history entry is written, so that it
+	// is written once even when the lock is let go before the run ends.
+	recorded bool
+	// keptOld says why the old color was left running after
+	// scale-down-after.
+	keptOld string
 	// historyEntries counts the entries the history command read.
 	historyEntries int
 }

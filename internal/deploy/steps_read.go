@@ -3,7 +3,9 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 )
@@ -27,12 +29,30 @@ func (l lockStep) Skip(*State) (string, bool) {
 }
 
 func (l lockStep) Run(ctx context.Context, s *State) error {
-	lk, err := l.r.deps.Locker.Acquire(ctx, l.r.opts.Owner, l.r.opts.LockTimeout)
+	return l.r.takeLock(ctx, s)
+}
+
+// heartbeat is the longest a wait stays silent. CI services end jobs
+// whose log is quiet for ten minutes, and a user watching a quiet step
+// cannot tell waiting from hanging.
+const heartbeat = 15 * time.Second
+
+// takeLock takes the deploy lock, saying every heartbeat that it still
+// waits while another run holds it, and watches it for a loss.
+func (r *Run) takeLock(ctx context.Context, s *State) error {
+	if r.opts.LockTimeout > 0 {
+		stop := clock.Every(ctx, r.deps.Clock, heartbeat, func(waited time.Duration) {
+			r.deps.Reporter.Info(fmt.Sprintf("waiting for the deploy lock of %s, held by another run: %s of lock-timeout %s",
+				r.opts.App, waited.Round(time.Second), r.opts.LockTimeout))
+		})
+		defer stop()
+	}
+	lk, err := r.deps.Locker.Acquire(ctx, r.opts.Owner, r.opts.LockTimeout)
 	if err != nil {
 		return err
 	}
 	s.lock = lk
-	l.r.watchLock(ctx, s)
+	r.watchLock(ctx, s)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -360,26 +361,52 @@ func (sd scaleDownStep) Skip(s *State) (string, bool) {
 	return "", false
 }
 
+// Run waits scale-down-after without holding the deploy lock, so that an
+// emergency rollback in that time can take it and move traffic back. The
+// run's history entry is written first, so that it comes before any such
+// rollback. After the wait the lock is taken again and the old color is
+// scaled down only if a fresh read shows it still takes no traffic.
 func (sd scaleDownStep) Run(ctx context.Context, s *State) error {
-	sd.r.deps.Reporter.Info(fmt.Sprintf("keeping %s warm for %s before scaling it to 0", s.Live, sd.r.opts.ScaleDownAfter))
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("%s left running: %w", s.Live, context.Cause(ctx))
-	case <-time.After(sd.r.opts.ScaleDownAfter):
+	r := sd.r
+	if s.lock != nil {
+		r.record(ctx, s, nil)
+		err := s.lock.Release(ctx)
+		s.lock = nil
+		if err != nil {
+			return fmt.Errorf("releasing the deploy lock before waiting scale-down-after: %w", err)
+		}
 	}
-	// The old color must not be live any more: someone may have rolled
-	// back while we waited.
-	w, err := sd.r.deps.Router.Read(ctx)
+	r.deps.Reporter.Info(fmt.Sprintf("keeping %s warm for %s before scaling it to 0; the deploy lock is free meanwhile, so a rollback can run", s.Live, r.opts.ScaleDownAfter))
+	err := clock.Wait(ctx, r.deps.Clock, r.opts.ScaleDownAfter, heartbeat, func(left time.Duration) {
+		r.deps.Reporter.Info(fmt.Sprintf("keeping %s warm: %s left before scaling it to 0", s.Live, left.Round(time.Second)))
+	})
+	if err != nil {
+		return fmt.Errorf("%s left running: %w", s.Live, err)
+	}
+	if r.deps.Locker != nil {
+		if err := r.takeLock(ctx, s); err != nil {
+			return fmt.Errorf("taking the deploy lock again to scale %s down; it is left running: %w", s.Live, err)
+		}
+	}
+	// Someone may have rolled back while we waited.
+	w, err := r.deps.Router.Read(ctx)
 	if err != nil {
 		return err
 	}
 	if w[s.Live] > 0 {
-		return fmt.Errorf("%s receives traffic again (%s); not scaled down", s.Live, w)
+		s.keptOld = fmt.Sprintf("%s serves again (%s), as a rollback may have put it back; left running", s.Live, w)
+		r.deps.Reporter.Warning(s.keptOld)
+		return nil
 	}
-	if err := sd.r.mayWrite(ctx, s, "scaling "+s.Live.String()+" down"); err != nil {
+	if err := r.mayWrite(ctx, s, "scaling "+s.Live.String()+" down"); err != nil {
 		return err
 	}
-	return sd.r.deps.Platform.Scale(ctx, s.Live, 0)
+	return r.deps.Platform.Scale(ctx, s.Live, 0)
 }
 
-func (sd scaleDownStep) Detail(s *State) string { return s.Live.String() + " scaled to 0" }
+func (sd scaleDownStep) Detail(s *State) string {
+	if s.keptOld != "" {
+		return s.keptOld
+	}
+	return s.Live.String() + " scaled to 0"
+}
