@@ -110,6 +110,9 @@ func (g *approvalGround) mustPrepare(image string, live color.Color) {
 	if res.Outcome != report.Prepared || res.ActiveColor != live.String() || res.Changed {
 		g.t.Fatalf("prepare %s: result %s, active %s, changed %v; want prepared, %s, false\n%s", image, res.Outcome, res.ActiveColor, res.Changed, live, log)
 	}
+	if c := colorState(res, live.Other().String()); c.State != "prepared, waiting for switch" {
+		g.t.Errorf("prepare %s: the prepared color is reported as %q", image, c.State)
+	}
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "`command: switch` and `image: "+image+"`") {
 		g.t.Errorf("prepare's report does not say how to switch:\n%s", strings.Join(res.Notes, "\n"))
 	}

@@ -310,6 +310,10 @@ func (r *Run) finalState(ctx context.Context, s *State) ([]report.ColorState, st
 		if s.Colors != nil && s.Colors[c].Release.GitSHA != "" {
 			cs.Revision = st.Release.GitSHA
 		}
+		if p := s.Prepared; p != nil && r.command == "prepare" && p.Color == c.String() && w[c] == 0 && st.Healthy && st.Spec == p.Revision {
+			// Not a color kept for rollback: the next release, waiting.
+			cs.State = "prepared, waiting for switch"
+		}
 		out = append(out, cs)
 	}
 	return out, live.String()
