@@ -572,3 +572,24 @@ func TestLambdaValidatesInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestSilentRegistry: a promotion from a registry that accepts the
+// connection and never answers fails by itself.
+func TestSilentRegistry(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	addr, _ := silentServer(t)
+	r := runAsCI(t, bin, false, map[string]string{
+		"command":         "promote",
+		"source-image":    addr + "/qa/shop:1.0.1",
+		"ecr-repository":  addr + "/prod/shop",
+		"tags":            "v1",
+		"request-timeout": "300ms",
+	})
+	if got, want := r.code, exitFailed; got != want {
+		t.Errorf("exit status = %d, want %d\n%s", got, want, r.dump(nil))
+	}
+	if !strings.Contains(r.stdout+r.files["stderr"], "no answer from "+addr+" within 300ms") {
+		t.Errorf("the error does not say the registry did not answer\n%s", r.dump(nil))
+	}
+}

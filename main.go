@@ -310,7 +310,7 @@ func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region)
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithHTTPTimeout(cfg.RequestTimeout.D()))
 	if err != nil {
 		return nil, config.Errorf("region", "loading the AWS configuration: %v", err)
 	}

@@ -61,8 +61,15 @@ func WithRetry(maxAttempts int, maxBackoff time.Duration) Option {
 	}
 }
 
-// WithHTTPTimeout bounds one HTTP exchange; default DefaultHTTPTimeout.
-func WithHTTPTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+// WithHTTPTimeout bounds one HTTP exchange; default DefaultHTTPTimeout,
+// which zero or less keeps.
+func WithHTTPTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.timeout = d
+		}
+	}
+}
 
 // WithLoadOptions passes options through to config.LoadDefaultConfig.
 func WithLoadOptions(fns ...func(*config.LoadOptions) error) Option {

@@ -134,9 +134,10 @@ var inputs = []Input{
 	{
 		Name:     "request-timeout",
 		Default:  "30s",
-		Commands: platformCommands,
-		Description: "How long one call to the Kubernetes API may go unanswered before it fails. " +
-			"The first call to the cluster is retried a few times when it fails for a passing " +
+		Commands: append(slices.Clone(platformCommands), "promote"),
+		Description: "How long one call to an API (Kubernetes, AWS, a registry) may go unanswered " +
+			"before it fails; a registry's blob transfers are bounded only until they start. " +
+			"The first call to a cluster is retried a few times when it fails for a passing " +
 			"reason (refused, reset, 5xx, 429); a server that never answers ends the run with " +
 			"exit 1 rather than a hung job. A duration more than 0, e.g. `30s`.",
 	},

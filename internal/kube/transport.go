@@ -1,16 +1,15 @@
 package kube
 
 import (
-	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/httptimeout"
 )
 
 // MaskAuthorization makes every request of cfg hand the credential it
@@ -69,53 +68,14 @@ func WithRequestTimeout(cfg *rest.Config, d time.Duration) {
 		return
 	}
 	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
-		return TimeoutTransport(next, d, func(req *http.Request) bool {
+		return httptimeout.Transport(next, d, func(req *http.Request) httptimeout.Mode {
 			q := req.URL.Query()
-			return q.Get("watch") == "true" || q.Get("watch") == "1" || q.Get("follow") == "true"
+			if q.Get("watch") == "true" || q.Get("watch") == "1" || q.Get("follow") == "true" {
+				return httptimeout.Headers
+			}
+			return httptimeout.Whole
 		})
 	})
-}
-
-// TimeoutTransport bounds each request through next to d, from sending to
-// the end of its answer's body, or only to its answer's headers when
-// streaming(req) says the body may rightly last.
-func TimeoutTransport(next http.RoundTripper, d time.Duration, streaming func(*http.Request) bool) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		ctx, cancel := context.WithCancelCause(req.Context())
-		timedOut := fmt.Errorf("no answer from %s within %s (request-timeout)", req.URL.Host, d)
-		timer := time.AfterFunc(d, func() { cancel(timedOut) })
-		resp, err := next.RoundTrip(req.WithContext(ctx))
-		if err != nil {
-			timer.Stop()
-			if context.Cause(ctx) == timedOut {
-				err = fmt.Errorf("%w: %w", timedOut, context.DeadlineExceeded)
-			}
-			cancel(nil)
-			return nil, err
-		}
-		if streaming != nil && streaming(req) {
-			if !timer.Stop() {
-				resp.Body.Close()
-				cancel(nil)
-				return nil, fmt.Errorf("%w: %w", timedOut, context.DeadlineExceeded)
-			}
-		}
-		resp.Body = &cancelOnClose{ReadCloser: resp.Body, stop: func() { timer.Stop(); cancel(nil) }}
-		return resp, nil
-	})
-}
-
-// cancelOnClose ends a request's context when its body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	once sync.Once
-	stop func()
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.once.Do(c.stop)
-	return err
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -29,7 +29,7 @@ import (
 
 // loadAWS loads the AWS configuration once per run, counting its calls.
 func loadAWS(ctx context.Context, cfg *config.Config, counter *awsapi.Counter) (aws.Config, error) {
-	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter))
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter), awsTimeout(cfg))
 	if err != nil {
 		return aws.Config{}, config.Errorf("region", "loading the AWS configuration: %v", err)
 	}
@@ -192,3 +192,9 @@ func isTransient(err error) bool {
 }
 
 var _ router.Router = (*alb.Router)(nil)
+
+// awsTimeout bounds each HTTP exchange with AWS by request-timeout (the
+// SDK retries one that runs out, a few times, with backoff).
+func awsTimeout(cfg *config.Config) awsapi.Option {
+	return awsapi.WithHTTPTimeout(cfg.RequestTimeout.D())
+}

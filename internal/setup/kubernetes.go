@@ -72,7 +72,7 @@ func withAWSRouter(ctx context.Context, cfg *config.Config, counter *awsapi.Coun
 
 // eksConfig reaches an EKS cluster with the run's AWS credentials.
 func eksConfig(ctx context.Context, cfg *config.Config, rep report.Reporter, counter *awsapi.Counter) (*rest.Config, error) {
-	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter))
+	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithCounter(counter), awsTimeout(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}

@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/httptimeout"
 	"github.com/bluegreen-dev/bluegreen-action/internal/registry"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
@@ -24,6 +28,8 @@ type promoter struct {
 	tags    []string
 	rep     report.Reporter
 	counter *awsapi.Counter
+	// timeout bounds each registry and AWS request (request-timeout).
+	timeout time.Duration
 	// newECR makes the ECR client; tests replace it with a double.
 	newECR func(aws.Config) ecrAPI
 }
@@ -50,7 +56,7 @@ func newPromoter(cfg *config.Config, rep report.Reporter, counter *awsapi.Counte
 	if len(tags) == 0 && gitSHA != "" {
 		tags = []string{gitSHA}
 	}
-	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter, newECR: newECRClient}, nil
+	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter, timeout: cfg.RequestTimeout.D(), newECR: newECRClient}, nil
 }
 
 // isECR reports whether the target is an ECR repository: a bare name (in
@@ -68,6 +74,7 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 		registry.WithProgress(func(pr registry.Progress) {
 			p.rep.Progress(fmt.Sprintf("copied %d of %d bytes", pr.Done, pr.Total))
 		}),
+		registry.WithTransport(registryTransport(p.timeout)),
 	}
 	target := p.cfg.ECRRepository
 	if isECR(target) {
@@ -75,7 +82,7 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 		if err != nil {
 			return "", "", config.Errorf("ecr-repository", "%v", err)
 		}
-		awsCfg, err := awsapi.LoadConfig(ctx, firstOf(p.region, t.Region), awsapi.WithCounter(p.counter))
+		awsCfg, err := awsapi.LoadConfig(ctx, firstOf(p.region, t.Region), awsapi.WithCounter(p.counter), awsapi.WithHTTPTimeout(p.timeout))
 		if err != nil {
 			return "", "", fmt.Errorf("loading AWS configuration: %w", err)
 		}
@@ -113,4 +120,17 @@ func missingRepository(err error) error {
 		return inputErr("ecr-repository", err)
 	}
 	return err
+}
+
+// registryTransport bounds registry requests by d without cutting a copy
+// of a large image short: a request that sends a blob is not bounded (its
+// answer comes only once the blob is sent), and of the others only the
+// answer's headers are (a blob's body may take long to read).
+func registryTransport(d time.Duration) http.RoundTripper {
+	return httptimeout.Transport(remote.DefaultTransport, d, func(req *http.Request) httptimeout.Mode {
+		if req.Body != nil && req.Body != http.NoBody {
+			return httptimeout.None
+		}
+		return httptimeout.Headers
+	})
 }
