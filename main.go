@@ -125,7 +125,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		if len(args) > 1 {
 			err = config.Errorf("command", "unexpected arguments %q; inputs come from the environment, see --help", args[1:])
-		} else {
+		} else if err = cfg.FromHost(getenv); err == nil {
 			err = cfg.Validate()
 		}
 	}

@@ -319,11 +319,13 @@ var inputs = []Input{
 		Name:     "kubeconfig",
 		Commands: platformCommands,
 		Description: "Access to the cluster: the path of a kubeconfig file, or the file's content " +
-			"itself (e.g. from a secret); its credentials are masked in the log. A file " +
-			"must be inside the workspace, the only folder the action's container sees; " +
-			"relative paths start there. Credential plugins (exec) cannot run in the image," +
-			" so use a token. Empty: `$KUBECONFIG` or `~/.kube/config`, then the in-cluster" +
-			" service account.",
+			"itself (e.g. from a secret); its credentials are masked in the log. The " +
+			"action's container sees only the workspace: a path in it, relative or " +
+			"absolute as on the runner, is read there; a path elsewhere on the runner " +
+			"(`$RUNNER_TEMP`, `~/.kube`, where set-up actions write) is refused with what " +
+			"works instead: the content, or the `setup` action and `run: bluegreen`, " +
+			"which also runs credential plugins (exec). Empty: `$KUBECONFIG` or " +
+			"`~/.kube/config`, then the in-cluster service account.",
 	},
 	{
 		Name:     "manifest",

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/rest"
@@ -15,8 +16,8 @@ import (
 )
 
 // RestConfig builds a client configuration from the kubeconfig input: the
-// path of a kubeconfig file, or the file's content itself (as a CI secret
-// holds it). Empty means $KUBECONFIG or ~/.kube/config, then the in-cluster
+// path of a kubeconfig file (or several, separated as in KUBECONFIG), or
+// the file's content itself (as a CI secret holds it). Empty means $KUBECONFIG or ~/.kube/config, then the in-cluster
 // service account. mask is called with every credential found, before the
 // configuration is used.
 func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
@@ -28,6 +29,13 @@ func RestConfig(kubeconfig string, mask func(string)) (*rest.Config, error) {
 		raw, err = clientcmd.Load([]byte(kubeconfig))
 		if err != nil {
 			return nil, fmt.Errorf("parsing kubeconfig content: %w", err)
+		}
+	case len(filepath.SplitList(kubeconfig)) > 1:
+		// Several files, as KUBECONFIG may list them: merged as kubectl
+		// merges them, the first to set a value wins.
+		raw, err = (&clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(kubeconfig)}).Load()
+		if err != nil {
+			return nil, fmt.Errorf("reading kubeconfig files %q: %w", kubeconfig, err)
 		}
 	case kubeconfig != "":
 		if _, serr := os.Stat(kubeconfig); serr != nil {
