@@ -177,6 +177,9 @@ func TestApprovalExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got, want := used[filepath.Join("github", "red-black.yml")], []string{"split", "switch", "rollback"}; !slices.Equal(got, want) {
+		t.Errorf("github/red-black.yml runs %q, want %q: red/black is a split, then a switch (or a rollback)", got, want)
+	}
 	for _, file := range []string{
 		filepath.Join("github", "approval.yml"),
 		filepath.Join("gitlab", "approval.gitlab-ci.yml"),

@@ -216,7 +216,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "sticky-duration",
-		Commands: cmds("deploy", "split"),
+		Commands: cmds("deploy", "switch", "split", "rollback"),
 		Description: "While traffic is split (by `split`, or between `traffic-steps`), keep each " +
 			"client on the color it first reached for this long: ALB target-group stickiness " +
 			"on the weighted forward, or Gateway API session persistence where the cluster's " +
