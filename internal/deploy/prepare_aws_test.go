@@ -143,8 +143,8 @@ func (g *approvalGround) refused(command, image, want string) error {
 // prepare leaves production alone while the test listener shows the new
 // color; switch from a later run moves production; a second switch finds
 // nothing prepared; abort scales the prepared color to 0 and points the
-// test listener back; switch refuses another image and a color changed by
-// hand.
+// test listener back; switch refuses another image, a color whose targets
+// fail their health checks now, and a color changed by hand.
 func TestECSPrepareSwitchAbort(t *testing.T) {
 	t.Parallel()
 	g := newApprovalGround(t)
@@ -205,6 +205,12 @@ func TestECSPrepareSwitchAbort(t *testing.T) {
 	// A prepared color whose service was pointed at another revision by
 	// hand is not what was approved.
 	g.mustPrepare("shop:v4", color.Green)
+	// A prepared color whose targets fail their health checks now is not
+	// switched to, whatever it was when prepared.
+	g.elb.SetAllHealth(blueTG, awsfake.Unhealthy)
+	g.refused("switch", "", "blue is not fully ready now")
+	g.elb.SetAllHealth(blueTG, awsfake.Healthy)
+
 	handChange(t, g.ecs, "shop-blue", "shop:hotfix")
 	g.refused("switch", "", "blue was changed since")
 	if b, gr := g.forward(listener); b != 0 || gr == 0 {
