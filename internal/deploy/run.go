@@ -9,6 +9,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
@@ -43,10 +44,10 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			waitStep{r},
 			previewStep{r},
 			verifyStep{r},
-			migrateStep{r, Before}, // expand: the old release must still work
+			migrateStep{r, migrate.Before}, // expand: the old release must still work
 			switchStep{r},
-			confirmStep{r},        // commits: no revert past here
-			migrateStep{r, After}, // contract: only once the old release is out
+			confirmStep{r},                // commits: no revert past here
+			migrateStep{r, migrate.After}, // contract: only once the old release is out
 			scaleDownStep{r},
 		}
 	case "prepare":
@@ -60,7 +61,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			waitStep{r},
 			previewStep{r},
 			verifyStep{r},
-			migrateStep{r, Before},
+			migrateStep{r, migrate.Before},
 			markPreparedStep{r},
 		}
 	case "switch":
@@ -72,7 +73,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			findPreparedStep{r},
 			switchStep{r},
 			confirmStep{r},
-			migrateStep{r, After},
+			migrateStep{r, migrate.After},
 			scaleDownStep{r},
 		}
 	case "abort":
@@ -94,7 +95,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			waitStep{r},
 			previewStep{r},
 			verifyStep{r},
-			migrateStep{r, Before},
+			migrateStep{r, migrate.Before},
 			switchStep{r},  // one write: split-weight to the new release
 			confirmStep{r}, // bakes, and confirms the route shows the split
 		}

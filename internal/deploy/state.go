@@ -8,6 +8,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/gate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -80,8 +81,8 @@ type Deps struct {
 	Promoter Promoter
 	// Migrator runs migrate-before and migrate-after; SQL applies the
 	// built-in migrations before the switch.
-	Migrator Migrator
-	SQL      SQLMigrator
+	Migrator migrate.Migrator
+	SQL      migrate.SQLMigrator
 	// Gates are metric gates checked between traffic steps and during
 	// the bake; a failing gate puts traffic back.
 	Gates    []gate.Gate

@@ -5,35 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 )
-
-// Phase is when a migration runs: expand before any traffic moves,
-// contract after the new release has baked.
-type Phase string
-
-// Migration phases.
-const (
-	Before Phase = "before"
-	After  Phase = "after"
-)
-
-// Migrator runs a migration command with the new release: its image and
-// the target color's configuration (environment, secrets, identity).
-type Migrator interface {
-	// Migrate runs command as color c's workload would and returns when
-	// it ended. A non-zero exit is an error that carries the last lines
-	// of its output. Each line of output goes to log as it comes.
-	Migrate(ctx context.Context, c color.Color, phase Phase, command []string, log func(string)) error
-}
-
-// SQLMigrator applies SQL migration files to a database, holding a
-// database lock so two runs never migrate at once.
-type SQLMigrator interface {
-	// Apply applies the pending migrations (none when dryRun, which only
-	// lists them) and returns their names.
-	Apply(ctx context.Context, dryRun bool, log func(string)) (applied []string, err error)
-}
 
 // migrateStep runs one migration phase. Before the switch a failure
 // leaves traffic untouched (the run has not moved it yet). After the
@@ -41,26 +14,26 @@ type SQLMigrator interface {
 // new release unless rollback-on-migrate-failure asks otherwise.
 type migrateStep struct {
 	r     *Run
-	phase Phase
+	phase migrate.Phase
 }
 
 func (m migrateStep) String() string { return "migrate " + string(m.phase) }
 
 func (m migrateStep) command() []string {
-	if m.phase == Before {
+	if m.phase == migrate.Before {
 		return m.r.opts.MigrateBefore
 	}
 	return m.r.opts.MigrateAfter
 }
 
 func (m migrateStep) Skip(s *State) (string, bool) {
-	sql := m.phase == Before && m.r.deps.SQL != nil
+	sql := m.phase == migrate.Before && m.r.deps.SQL != nil
 	switch {
 	case len(m.command()) == 0 && !sql:
 		return fmt.Sprintf("no migrate-%s command given", m.phase), true
 	case s.UpToDate:
 		return fmt.Sprintf("%s already serves this image", s.Live), true
-	case s.Finishing && m.phase == Before:
+	case s.Finishing && m.phase == migrate.Before:
 		return fmt.Sprintf("%s already serves part of the traffic with this image: the expansion ran before that", s.Target), true
 	case m.r.opts.DryRun && !sql:
 		return fmt.Sprintf("dry run: would run %q with the new image", strings.Join(m.command(), " ")), true
@@ -75,7 +48,7 @@ func (m migrateStep) Run(ctx context.Context, s *State) error {
 			return err
 		}
 	}
-	if m.phase == Before && m.r.deps.SQL != nil {
+	if m.phase == migrate.Before && m.r.deps.SQL != nil {
 		applied, err := m.r.deps.SQL.Apply(ctx, m.r.opts.DryRun, log)
 		m.r.migrated = append(m.r.migrated, applied...)
 		if m.r.opts.DryRun {
@@ -94,7 +67,7 @@ func (m migrateStep) Run(ctx context.Context, s *State) error {
 	if err == nil {
 		return nil
 	}
-	if m.phase == Before {
+	if m.phase == migrate.Before {
 		return fmt.Errorf("migration before the switch: %w; traffic not moved", err)
 	}
 	if !m.r.opts.RollbackOnMigrateFailure {
@@ -109,7 +82,7 @@ func (m migrateStep) Run(ctx context.Context, s *State) error {
 
 func (m migrateStep) Detail(s *State) string {
 	var parts []string
-	if n := len(m.r.migrated); m.phase == Before && m.r.deps.SQL != nil {
+	if n := len(m.r.migrated); m.phase == migrate.Before && m.r.deps.SQL != nil {
 		parts = append(parts, fmt.Sprintf("%d SQL migrations applied", n))
 	}
 	if c := m.command(); len(c) > 0 {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 )
 
 // API is the part of the ECS client a Migrator uses.
@@ -29,8 +29,8 @@ type API interface {
 }
 
 var (
-	_ API             = (*awsecs.Client)(nil)
-	_ deploy.Migrator = (*Migrator)(nil)
+	_ API              = (*awsecs.Client)(nil)
+	_ migrate.Migrator = (*Migrator)(nil)
 )
 
 // Config holds what a Migrator needs.
@@ -59,7 +59,7 @@ const (
 	DefaultStopTimeout = 30 * time.Second
 )
 
-// Migrator implements deploy.Migrator with ECS RunTask.
+// Migrator implements migrate.Migrator with ECS RunTask.
 type Migrator struct {
 	cfg      Config
 	poll     time.Duration
@@ -102,10 +102,10 @@ func New(cfg Config, opts ...Option) (*Migrator, error) {
 	return m, nil
 }
 
-// Migrate implements deploy.Migrator: it runs command in a task of color
+// Migrate implements migrate.Migrator: it runs command in a task of color
 // c's task definition, with its service's network configuration, and
 // waits until the task stops.
-func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase deploy.Phase, command []string, log func(string)) error {
+func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase migrate.Phase, command []string, log func(string)) error {
 	if len(command) == 0 {
 		return errors.New("running the migration: no command")
 	}
@@ -190,7 +190,7 @@ func pickContainer(defs []types.ContainerDefinition, name string) (types.Contain
 
 // runInput is the RunTask request: the service's task definition,
 // network, placement and capacity, with the command in container.
-func runInput(cluster string, svc *types.Service, td *types.TaskDefinition, container string, phase deploy.Phase, command []string, token string) *awsecs.RunTaskInput {
+func runInput(cluster string, svc *types.Service, td *types.TaskDefinition, container string, phase migrate.Phase, command []string, token string) *awsecs.RunTaskInput {
 	in := &awsecs.RunTaskInput{
 		Cluster:              aws.String(cluster),
 		TaskDefinition:       td.TaskDefinitionArn,
@@ -220,7 +220,7 @@ var notStartedBy = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
 // startedBy marks the task for ListTasks; ECS allows 128 letters,
 // numbers, hyphens and underscores.
-func startedBy(phase deploy.Phase) string {
+func startedBy(phase migrate.Phase) string {
 	s := notStartedBy.ReplaceAllString("bluegreen-migrate-"+string(phase), "-")
 	return s[:min(len(s), 128)]
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 )
 
 // ticking is the ECS double with time passing: one tick before each read
@@ -164,7 +164,7 @@ func TestMigrate(t *testing.T) {
 				f.ThrottleEvery(tc.throttle)
 			}
 			var l lines
-			err := newMigrator(t, f, Config{}).Migrate(t.Context(), color.Green, deploy.Before, []string{"rails", "db:migrate"}, l.log)
+			err := newMigrator(t, f, Config{}).Migrate(t.Context(), color.Green, migrate.Before, []string{"rails", "db:migrate"}, l.log)
 			f.ThrottleEvery(0)
 			task := migrationTask(t, f.ECS)
 			if tc.want == nil {
@@ -218,7 +218,7 @@ func TestMigrateCancelledStopsTheTask(t *testing.T) {
 		}
 	}
 	var l lines
-	err := newMigrator(t, f, Config{}).Migrate(ctx, color.Green, deploy.Before, []string{"migrate"}, l.log)
+	err := newMigrator(t, f, Config{}).Migrate(ctx, color.Green, migrate.Before, []string{"migrate"}, l.log)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Migrate: %v, want context.Canceled", err)
 	}
@@ -254,7 +254,7 @@ func TestMigrateRefusesBeforeRunning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newShop(t)
-			err := newMigrator(t, f, tc.cfg).Migrate(t.Context(), tc.c, deploy.Before, tc.command, func(string) {})
+			err := newMigrator(t, f, tc.cfg).Migrate(t.Context(), tc.c, migrate.Before, tc.command, func(string) {})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Migrate: %v, want an error containing %q", err, tc.want)
 			}
@@ -270,7 +270,7 @@ func TestMigrateCustomLogsURL(t *testing.T) {
 	f := newShop(t)
 	var l lines
 	m := newMigrator(t, f, Config{LogsURL: func(tk types.Task) string { return "https://logs.example.com/?task=" + taskID(tk) }})
-	if err := m.Migrate(t.Context(), color.Green, deploy.After, []string{"migrate"}, l.log); err != nil {
+	if err := m.Migrate(t.Context(), color.Green, migrate.After, []string{"migrate"}, l.log); err != nil {
 		t.Fatal(err)
 	}
 	if !l.has("logs of the migration task: https://logs.example.com/?task=") {

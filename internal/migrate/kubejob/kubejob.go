@@ -20,8 +20,8 @@ import (
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 )
 
 // MigrationLabel marks a migration's Job and pod with its phase (before,
@@ -52,7 +52,7 @@ type Config struct {
 	Container string
 }
 
-// Migrator implements deploy.Migrator with a Kubernetes Job.
+// Migrator implements migrate.Migrator with a Kubernetes Job.
 type Migrator struct {
 	cfg      Config
 	ttl      time.Duration
@@ -63,7 +63,7 @@ type Migrator struct {
 	tail     int
 }
 
-var _ deploy.Migrator = (*Migrator)(nil)
+var _ migrate.Migrator = (*Migrator)(nil)
 
 // Option tunes a Migrator.
 type Option func(*Migrator)
@@ -116,9 +116,9 @@ func New(cfg Config, opts ...Option) (*Migrator, error) {
 	return m, nil
 }
 
-// Migrate implements deploy.Migrator: it runs command in a Job made from
+// Migrate implements migrate.Migrator: it runs command in a Job made from
 // color c's pod template and waits until the Job is Complete or Failed.
-func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase deploy.Phase, command []string, log func(string)) error {
+func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase migrate.Phase, command []string, log func(string)) error {
 	if len(command) == 0 {
 		return errors.New("running the migration: no command")
 	}
@@ -187,7 +187,7 @@ type spec struct {
 }
 
 // job makes the migration Job from the Deployment's pod template.
-func (m *Migrator) job(ctx context.Context, d *appsv1.Deployment, c color.Color, phase deploy.Phase, command []string) (spec, error) {
+func (m *Migrator) job(ctx context.Context, d *appsv1.Deployment, c color.Color, phase migrate.Phase, command []string) (spec, error) {
 	tpl := d.Spec.Template.DeepCopy()
 	i, err := pickContainer(tpl.Spec.Containers, m.cfg.Container)
 	if err != nil {

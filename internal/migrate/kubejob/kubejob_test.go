@@ -21,9 +21,9 @@ import (
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kube"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 )
 
 // noScheduler names a scheduler that does not exist: pods that ask for it
@@ -123,7 +123,7 @@ func TestMigrateComplete(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	var l lines
-	if err := e.m.Migrate(ctx, color.Green, deploy.Before, []string{"bin/rails", "db:migrate"}, l.log); err != nil {
+	if err := e.m.Migrate(ctx, color.Green, migrate.Before, []string{"bin/rails", "db:migrate"}, l.log); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
 	jobs := e.jobs(t)
@@ -220,7 +220,7 @@ func TestMigrateFailed(t *testing.T) {
 	e := newEnv(t, noScheduler)
 	go failPod(t.Context(), t, e.core, e.ns)
 	var l lines
-	err := e.m.Migrate(t.Context(), color.Green, deploy.After, []string{"migrate", "up"}, l.log)
+	err := e.m.Migrate(t.Context(), color.Green, migrate.After, []string{"migrate", "up"}, l.log)
 	var fe *FailedError
 	if !errors.As(err, &fe) {
 		t.Fatalf("Migrate: %v, want a *FailedError", err)
@@ -262,7 +262,7 @@ func TestMigrateCancelledDeletesTheJob(t *testing.T) {
 		}
 	}()
 	var l lines
-	err := e.m.Migrate(ctx, color.Green, deploy.Before, []string{"migrate"}, l.log)
+	err := e.m.Migrate(ctx, color.Green, migrate.Before, []string{"migrate"}, l.log)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Migrate: %v, want context.Canceled", err)
 	}
@@ -293,7 +293,7 @@ func TestMigrateRefusesBeforeCreating(t *testing.T) {
 	for _, tc := range cases {
 		m := *e.m
 		m.cfg.Container = tc.container
-		err := m.Migrate(t.Context(), tc.c, deploy.Before, tc.command, func(string) {})
+		err := m.Migrate(t.Context(), tc.c, migrate.Before, tc.command, func(string) {})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Migrate: %v, want an error containing %q", tc.name, err, tc.want)
 		}

@@ -8,8 +8,8 @@ import (
 	"fmt"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/localcmd"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/hosts"
 )
 
@@ -18,11 +18,11 @@ type Migrator struct {
 	App, Image string
 }
 
-var _ deploy.Migrator = (*Migrator)(nil)
+var _ migrate.Migrator = (*Migrator)(nil)
 
 // Migrate runs command with BLUEGREEN_APP, BLUEGREEN_COLOR,
 // BLUEGREEN_IMAGE and BLUEGREEN_PHASE (before or after) set.
-func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase deploy.Phase, command []string, log func(string)) error {
+func (m *Migrator) Migrate(ctx context.Context, c color.Color, phase migrate.Phase, command []string, log func(string)) error {
 	env := append(hosts.Env(m.App, c, m.Image), "BLUEGREEN_PHASE="+string(phase))
 	if err := localcmd.Run(ctx, command, env, log); err != nil {
 		return fmt.Errorf("migrate-%s: %w", phase, err)

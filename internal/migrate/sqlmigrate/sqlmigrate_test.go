@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/sqlmigrate"
 )
 
-var _ deploy.SQLMigrator = (*sqlmigrate.Migrator)(nil)
+var _ migrate.SQLMigrator = (*sqlmigrate.Migrator)(nil)
 
 const validURL = "postgres://deploy:s3cret-pw@db.internal:5432/app?sslmode=disable"
 
