@@ -74,6 +74,12 @@ type ground struct {
 
 // newGround starts blue live on shop:1.0 and green idle on shop:0.9.
 func newGround(t *testing.T, withPrometheus bool) *ground {
+	return newGroundWith(t, withPrometheus, false)
+}
+
+// newGroundWith can add a preview backend, shop-preview, with the same
+// servers, pointed at blue.
+func newGroundWith(t *testing.T, withPrometheus, preview bool) *ground {
 	t.Helper()
 	g := &ground{t: t, apps: map[color.Color][]*haproxytest.App{}}
 	var servers []haproxytest.Server
@@ -88,7 +94,11 @@ func newGround(t *testing.T, withPrometheus bool) *ground {
 			servers = append(servers, haproxytest.Server{Name: fmt.Sprintf("%s%d", c, i), Addr: a.Addr, Weight: weight})
 		}
 	}
-	g.h = haproxytest.Start(t, haproxytest.Options{HistoryMap: true}, haproxytest.Backend{Name: "shop", Servers: servers})
+	backends := []haproxytest.Backend{{Name: "shop", Servers: servers}}
+	if preview {
+		backends = append(backends, haproxytest.Backend{Name: "shop-preview", Servers: servers})
+	}
+	g.h = haproxytest.Start(t, haproxytest.Options{HistoryMap: true}, backends...)
 	if withPrometheus {
 		g.prom = haproxytest.StartPrometheus(t, time.Second, g.h.MetricsURL)
 	}
