@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsclient "k8s.io/client-go/kubernetes/typed/apps/v1"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/configmap"
@@ -56,14 +57,7 @@ func TestLeaseTakenOverMidBake(t *testing.T) {
 		} else if !apierrors.IsNotFound(err) {
 			t.Error(err)
 		}
-		le, err := coord.Leases(g.ns).Get(ctx, lockName, metav1.GetOptions{})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		holder, now := "https://ci.example.com/other-run", metav1.NewMicroTime(time.Now())
-		le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
-		if _, err := coord.Leases(g.ns).Update(ctx, le, metav1.UpdateOptions{}); err != nil {
+		if err := takeLeaseOver(ctx, coord, g.ns, "https://ci.example.com/other-run"); err != nil {
 			t.Error(err)
 			return
 		}
@@ -149,13 +143,8 @@ func TestBinaryLeaseTakenOverMidBake(t *testing.T) {
 		t.Fatalf("the run never started its bake\n%s", p)
 	}
 	_, svcRV := g.selector("shop")
-	le, err := coord.Leases(g.ns).Get(t.Context(), lockName, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder, now := "https://ci.example.com/other-run", metav1.NewMicroTime(time.Now())
-	le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
-	if _, err := coord.Leases(g.ns).Update(t.Context(), le, metav1.UpdateOptions{}); err != nil {
+	holder := "https://ci.example.com/other-run"
+	if err := takeLeaseOver(t.Context(), coord, g.ns, holder); err != nil {
 		t.Fatal(err)
 	}
 
@@ -184,4 +173,20 @@ func TestBinaryLeaseTakenOverMidBake(t *testing.T) {
 	if res.Outcome != report.Failed || len(res.Colors) != 2 {
 		t.Errorf("result file: outcome %q with %d colors, want failed with both colors read", res.Outcome, len(res.Colors))
 	}
+}
+
+// takeLeaseOver writes the deploy lock's Lease as a run that took it over
+// would: another holder, a fresh renew time. The holder's renewals may
+// come between its read and its write.
+func takeLeaseOver(ctx context.Context, coord coordinationclient.CoordinationV1Interface, ns, holder string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		le, err := coord.Leases(ns).Get(ctx, lockName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		now := metav1.NewMicroTime(time.Now())
+		le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
+		_, err = coord.Leases(ns).Update(ctx, le, metav1.UpdateOptions{})
+		return err
+	})
 }

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
@@ -108,10 +109,15 @@ func TestLostWriteAnswerIsReadBack(t *testing.T) {
 // holder, a fresh renew time.
 func takeOver(t *testing.T, client coordinationclient.LeasesGetter, ns, holder string) {
 	t.Helper()
-	le := getLease(t, client, ns)
-	now := metav1.NewMicroTime(time.Now())
-	le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
-	if _, err := client.Leases(ns).Update(t.Context(), le, metav1.UpdateOptions{}); err != nil {
+	// The holder's renewals may come between our read and our write.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		le := getLease(t, client, ns)
+		now := metav1.NewMicroTime(time.Now())
+		le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
+		_, err := client.Leases(ns).Update(t.Context(), le, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
