@@ -16,6 +16,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -193,11 +194,21 @@ func awsFaultRun(ctx context.Context, g *awsGround, f *flappingELB, command, ima
 	if err != nil {
 		return run{err: err, log: log}
 	}
+	// The tag lock, on the ECS double that throttles: its checks before
+	// every write meet the faults too. A lock left behind lapses a second
+	// after the next run first sees it, within that run's lock-timeout.
+	lk, err := ecstag.New(ecstag.Config{API: g.ecs, ClusterARN: g.ecs.ClusterARN("prod"), App: "shop"},
+		ecstag.WithDuration(time.Second), ecstag.WithRenew(250*time.Millisecond),
+		ecstag.WithSettle(10*time.Millisecond), ecstag.WithPoll(10*time.Millisecond), ecstag.WithWarning(log.warn))
+	if err != nil {
+		return run{err: err, log: log}
+	}
 	opts := deploy.Options{
 		App: "shop", Release: platform.Release{Image: image}, WaitTimeout: 5 * time.Second, VerifyTimeout: time.Second,
-		Poll: time.Millisecond, Grace: 5 * time.Second,
+		Poll: time.Millisecond, Grace: 5 * time.Second, LockTimeout: 3 * time.Second, Owner: "fault run",
+		RevertBackoff: 5 * time.Millisecond,
 	}
-	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}}
+	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}, Locker: lk}
 	res, err := deploy.New(command, opts, deps).Execute(ctx)
 	return run{res: res, err: err, log: log}
 }
@@ -274,6 +285,13 @@ func awsInvariants(g *awsGround, f *flappingELB, command, image string, before, 
 		if r.res.Outcome != report.Failed {
 			fail("failed before the switch but the outcome is %q", r.res.Outcome)
 		}
+	}
+	// The lock is released, or the run warned that it could not be.
+	if v := g.ecs.ClusterTags("prod")[ecstag.Key("shop")]; v != "" {
+		if !strings.Contains(r.log.String(), "releasing the deploy lock") {
+			fail("the lock tag %q is left after the run, and the log does not warn of it", v)
+		}
+		notes = append(notes, "lock left to lapse")
 	}
 	// The report reads the listener at the end of the run: after a
 	// read-back that stayed stale, that read may be stale too.

@@ -54,6 +54,9 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// warn writes a warning line, as the plain reporter does.
+func (s *syncBuffer) warn(msg string) { _, _ = s.Write([]byte("warning: " + msg + "\n")) }
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
