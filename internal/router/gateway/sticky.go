@@ -114,7 +114,7 @@ func (r *Router) CheckSessionPersistence(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case apierrors.IsBadRequest(err) && strings.Contains(err.Error(), "sessionPersistence"):
+	case (apierrors.IsBadRequest(err) || apierrors.IsInvalid(err)) && strings.Contains(err.Error(), "sessionPersistence"):
 		return fmt.Errorf("HTTPRoute %q: %w (the Gateway API standard channel lacks it; the experimental channel has it), so a split cannot be sticky here: %v", r.cfg.Route, ErrNoSessionPersistence, err)
 	case apierrors.IsConflict(err):
 		return nil // the route changed meanwhile; the field itself was not refused
