@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
@@ -20,6 +21,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/alb"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/route53"
 	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
 )
 
@@ -264,4 +266,73 @@ func handChange(t *testing.T, f *awsfake.ECS, service, image string) {
 		t.Fatal(err)
 	}
 	f.Settle()
+}
+
+// TestECSRoute53PrepareSwitchAbort: with weighted DNS records, which have
+// no preview route, prepare leaves the records alone, switch moves them,
+// and abort scales the prepared service to 0 without a change batch.
+func TestECSRoute53PrepareSwitchAbort(t *testing.T) {
+	t.Parallel()
+	g := newApprovalGround(t)
+	dns := awsfake.NewRoute53()
+	weighted := func(c color.Color, ip string, w int64) r53types.ResourceRecordSet {
+		return r53types.ResourceRecordSet{
+			Name: aws.String("shop.example.com."), Type: r53types.RRTypeA, SetIdentifier: aws.String(string(c)), Weight: aws.Int64(w),
+			TTL: aws.Int64(60), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip)}},
+		}
+	}
+	dns.AddZone("Z0123456789EXAMPLE", "example.com", weighted(color.Blue, "192.0.2.10", 100), weighted(color.Green, "192.0.2.20", 0))
+	run := func(command, image string) (report.Result, error, string) {
+		t.Helper()
+		groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
+		p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
+			ecs.WithPoll(time.Millisecond), ecs.WithProgressEvery(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := route53.New(route53.Config{API: dns, HostedZoneID: "/hostedzone/Z0123456789EXAMPLE", RecordName: "shop.example.com"},
+			route53.WithPoll(time.Millisecond), route53.WithTimeout(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := &syncBuffer{}
+		opts := deploy.Options{App: "shop", Release: platform.Release{Image: image}, WaitTimeout: time.Minute, Poll: time.Millisecond, Grace: 10 * time.Second}
+		deps := deploy.Deps{Platform: p, Router: r, History: g.history, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}}
+		res, err := deploy.New(command, opts, deps).Execute(t.Context())
+		return res, err, log.String()
+	}
+	live := func() string {
+		for _, rr := range dns.Records("Z0123456789EXAMPLE") {
+			if aws.ToInt64(rr.Weight) > 0 {
+				return aws.ToString(rr.SetIdentifier)
+			}
+		}
+		return "none"
+	}
+	mustRun := func(command, image string, want report.Outcome) report.Result {
+		t.Helper()
+		res, err, log := run(command, image)
+		if err != nil || res.Outcome != want {
+			t.Fatalf("%s %s: %s (%v), want %s\n%s", command, image, res.Outcome, err, want, log)
+		}
+		return res
+	}
+
+	mustRun("prepare", "shop:v2", report.Prepared)
+	if got := live(); got != "blue" || len(dns.Batches()) != 0 {
+		t.Errorf("after prepare the records send to %s after %d change batches, want blue and none", got, len(dns.Batches()))
+	}
+	mustRun("switch", "", report.Success)
+	if got := live(); got != "green" {
+		t.Errorf("after switch the records send to %s, want green", got)
+	}
+	batches := len(dns.Batches())
+	mustRun("prepare", "shop:v3", report.Prepared)
+	res := mustRun("abort", "", report.Success)
+	if blue := colorState(res, "blue"); blue.Desired != 0 {
+		t.Errorf("blue after abort: %+v, want scaled to 0", blue)
+	}
+	if n := len(dns.Batches()) - batches; n != 0 || live() != "green" {
+		t.Errorf("prepare and abort sent %d change batches (records on %s), want none (green)", n, live())
+	}
 }
