@@ -14,8 +14,8 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/ecstags"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
-	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 )
 
 // API is the part of the ECS client the history uses.
@@ -31,7 +31,7 @@ var (
 )
 
 // Tags Append writes on a revision. The release tags come from package
-// platform/ecs.
+// ecstags.
 const (
 	ResultTag         = "bluegreen:result"
 	RolledBackAtTag   = "bluegreen:rolled-back-at"
@@ -131,7 +131,7 @@ func found(r revision) bool { return r.arn != "" }
 // isForeign reports whether a revision was registered by something other
 // than bluegreen: it has none of the release tags.
 func isForeign(tags map[string]string) bool {
-	return tags[ecs.ImageTag] == "" && tags[ecs.ColorTag] == ""
+	return tags[ecstags.Image] == "" && tags[ecstags.Color] == ""
 }
 
 // List returns the entries recorded in the newest history.Limit revisions,
@@ -158,7 +158,7 @@ func (s *Store) List(ctx context.Context) ([]history.Entry, error) {
 
 // Append records e on the revision that runs its release.
 func (s *Store) Append(ctx context.Context, e history.Entry) error {
-	result := tagValue(e.Result)
+	result := ecstags.Value(e.Result)
 	if result == "" {
 		result = "unknown"
 	}
@@ -173,19 +173,19 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 		tags = tagList(ResultTag, result, SplitAtTag, at)
 	case "rollback":
 		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result,
-			RollbackColorTag, tagValue(e.Color), RollbackImageTag, tagValue(e.Image))
+			RollbackColorTag, ecstags.Value(e.Color), RollbackImageTag, ecstags.Value(e.Image))
 		if e.RunURL != "" {
-			tags = append(tags, tagList(RollbackRunURLTag, tagValue(e.RunURL))...)
+			tags = append(tags, tagList(RollbackRunURLTag, ecstags.Value(e.RunURL))...)
 		}
 	case "switch":
 		tags = tagList(SwitchedAtTag, at, SwitchResultTag, result)
 		if e.RunURL != "" {
-			tags = append(tags, tagList(SwitchRunURLTag, tagValue(e.RunURL))...)
+			tags = append(tags, tagList(SwitchRunURLTag, ecstags.Value(e.RunURL))...)
 		}
 	case "abort":
 		tags = tagList(AbortedAtTag, at, AbortResultTag, result)
 		if e.RunURL != "" {
-			tags = append(tags, tagList(AbortRunURLTag, tagValue(e.RunURL))...)
+			tags = append(tags, tagList(AbortRunURLTag, ecstags.Value(e.RunURL))...)
 		}
 	default:
 		return fmt.Errorf("recording a %q run in task definition family %q: valid commands are %q", e.Command, s.family, Commands)
@@ -243,10 +243,10 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 // and, for a deploy, the run URL must agree when both sides have one: a
 // redeploy of an image must not be mistaken for an earlier deploy of it.
 func matches(tags map[string]string, e history.Entry) bool {
-	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == tagValue(v) }
+	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == ecstags.Value(v) }
 	registers := e.Command == "deploy" || e.Command == "prepare" || e.Command == "split"
-	return tags[ecs.ColorTag] == e.Color && tags[ecs.ImageTag] == tagValue(e.Image) &&
-		agree(ecs.DigestTag, e.Digest) && (!registers || agree(ecs.RunURLTag, e.RunURL))
+	return tags[ecstags.Color] == e.Color && tags[ecstags.Image] == ecstags.Value(e.Image) &&
+		agree(ecstags.Digest, e.Digest) && (!registers || agree(ecstags.RunURL, e.RunURL))
 }
 
 // arns lists the newest history.Limit revisions of the family, newest
@@ -345,15 +345,15 @@ func entries(r revision) []history.Entry {
 	deploy := history.Entry{
 		Time:     r.registered.UTC(),
 		Command:  "deploy",
-		Color:    t[ecs.ColorTag],
-		Image:    t[ecs.ImageTag],
-		Digest:   t[ecs.DigestTag],
-		GitSHA:   t[ecs.GitSHATag],
-		RunURL:   t[ecs.RunURLTag],
+		Color:    t[ecstags.Color],
+		Image:    t[ecstags.Image],
+		Digest:   t[ecstags.Digest],
+		GitSHA:   t[ecstags.GitSHA],
+		RunURL:   t[ecstags.RunURL],
 		Result:   orUnknown(t[ResultTag]),
 		Revision: r.arn,
 	}
-	if at, err := time.Parse(time.RFC3339, t[ecs.DeployedAtTag]); err == nil {
+	if at, err := time.Parse(time.RFC3339, t[ecstags.DeployedAt]); err == nil {
 		deploy.Time = at.UTC()
 	}
 	if at, err := time.Parse(time.RFC3339, t[PreparedAtTag]); err == nil {
@@ -416,18 +416,4 @@ func tagList(kv ...string) []types.Tag {
 		out = append(out, types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
 	}
 	return out
-}
-
-// tagForbidden matches what ECS refuses in a tag value.
-var tagForbidden = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
-
-// tagValue makes v an acceptable ECS tag value as package platform/ecs
-// does when it tags a revision, so that values compare equal: at most
-// 256 characters of letters, digits, spaces and _.:/=+-@.
-func tagValue(v string) string {
-	v = tagForbidden.ReplaceAllString(v, "_")
-	if len(v) > 256 {
-		v = v[:256]
-	}
-	return v
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/ecstags"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 )
 
@@ -138,9 +138,9 @@ func New(cfg Config, opts ...Option) (*Locker, error) {
 	switch {
 	case cfg.App == "":
 		return nil, errors.New("ecs tag lock: no app name")
-	case len(key) > 128 || tagForbidden.MatchString(key):
+	case !ecstags.ValidKey(key):
 		return nil, fmt.Errorf("ecs tag lock: app name %q does not make a valid ECS tag key (at most %d characters of letters, digits, spaces and _.:/=+-@)",
-			cfg.App, 128-len(KeyPrefix))
+			cfg.App, ecstags.MaxKey-len(KeyPrefix))
 	}
 	l := &Locker{
 		api:      cfg.API,
@@ -373,8 +373,5 @@ func (l *Locker) live(v value) bool {
 	return v.token != "" && l.now().Sub(l.observedAt(v)) < l.leaseOf(v)
 }
 
-// tagForbidden matches what ECS refuses in a tag key or value.
-var tagForbidden = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
-
 // cleanOwner makes owner fit ECS's tag value characters.
-func cleanOwner(owner string) string { return tagForbidden.ReplaceAllString(owner, "_") }
+func cleanOwner(owner string) string { return ecstags.Clean(owner) }

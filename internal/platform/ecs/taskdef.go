@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,18 +13,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/ecstags"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 )
 
 // Tags bluegreen writes on the task definitions it registers: the release
 // is read back from them.
+// They are named in package ecstags, shared with the history.
 const (
-	ImageTag      = "bluegreen:image"
-	DigestTag     = "bluegreen:digest"
-	GitSHATag     = "bluegreen:git-sha"
-	RunURLTag     = "bluegreen:run-url"
-	DeployedAtTag = "bluegreen:deployed-at"
-	ColorTag      = "bluegreen:color"
+	ImageTag      = ecstags.Image
+	DigestTag     = ecstags.Digest
+	GitSHATag     = ecstags.GitSHA
+	RunURLTag     = ecstags.RunURL
+	DeployedAtTag = ecstags.DeployedAt
+	ColorTag      = ecstags.Color
 )
 
 // ParseTaskDefinition reads a task definition file: the JSON that
@@ -141,7 +142,7 @@ func withRelease(in *awsecs.RegisterTaskDefinitionInput, container string, c col
 		{DeployedAtTag, at.UTC().Format(time.RFC3339)}, {ColorTag, string(c)},
 	} {
 		if kv[1] != "" {
-			out.Tags = append(out.Tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(tagValue(kv[1]))})
+			out.Tags = append(out.Tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(ecstags.Value(kv[1]))})
 		}
 	}
 	return &out, nil
@@ -158,19 +159,6 @@ func imageRef(r platform.Release) string {
 		repo = repo[:i]
 	}
 	return repo + "@" + r.Digest
-}
-
-// tagForbidden matches what ECS refuses in a tag value.
-var tagForbidden = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
-
-// tagValue makes v acceptable as an ECS tag value: at most 256
-// characters of letters, digits, spaces and _.:/=+-@.
-func tagValue(v string) string {
-	v = tagForbidden.ReplaceAllString(v, "_")
-	if len(v) > 256 {
-		v = v[:256]
-	}
-	return v
 }
 
 // releaseOf reads the release a task definition runs: from bluegreen's
