@@ -121,7 +121,10 @@ func Start(t testing.TB, opts Options, backends ...Backend) *HAProxy {
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "global\n  stats socket ipv4@%s level admin\n  stats socket %s level operator\n", h.AdminAddr, strings.TrimPrefix(h.OperatorSocket, "unix:"))
-	b.WriteString("defaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n  timeout http-keep-alive 30s\n  option redispatch\n  retries 0\n")
+	// timeout check: without it a check must be answered within inter,
+	// and a server slowed by a loaded machine (or the race detector)
+	// would be taken down by checks alone.
+	b.WriteString("defaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n  timeout http-keep-alive 30s\n  timeout check 2s\n  option redispatch\n  retries 0\n")
 	fmt.Fprintf(&b, "frontend metrics\n  bind %s\n  http-request use-service prometheus-exporter if { path /metrics }\n", metrics)
 	for i, be := range backends {
 		addr := FreePort(t)
