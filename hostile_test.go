@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -384,11 +385,17 @@ func TestFirstContact(t *testing.T) {
 		exit  int
 		tries int // least requests expected
 		say   string
+		// timeout is request-timeout; default 30s.
+		timeout string
 	}{
 		{name: "503", code: http.StatusServiceUnavailable, exit: exitFailed, tries: 2, say: "reading namespace"},
 		{name: "429", code: http.StatusTooManyRequests, exit: exitFailed, tries: 2, say: "reading namespace"},
 		{name: "401", code: http.StatusUnauthorized, exit: exitInput, tries: 1, say: `input "kubeconfig"`},
 		{name: "403", code: http.StatusForbidden, exit: exitInput, tries: 2, say: `input "kubeconfig": the credentials may not read Deployments in namespace`},
+		// 0: the connection is closed with no answer, as by a reset.
+		// client-go retries a reset GET itself, a second apart: the
+		// attempt is bounded by request-timeout all the same.
+		{name: "connection closed", code: 0, exit: exitFailed, tries: 2, say: "reading namespace", timeout: "3s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,6 +403,14 @@ func TestFirstContact(t *testing.T) {
 			var requests atomic.Int32
 			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
+				if tc.code == 0 {
+					conn, _, err := http.NewResponseController(w).Hijack()
+					if err == nil {
+						_ = conn.(*tls.Conn).NetConn().(*net.TCPConn).SetLinger(0) // a reset, not a clean close
+						_ = conn.Close()
+					}
+					return
+				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(tc.code)
 				_ = json.NewEncoder(w).Encode(map[string]any{
@@ -404,11 +419,15 @@ func TestFirstContact(t *testing.T) {
 			}))
 			defer srv.Close()
 			kubeconfig, _ := hostileKubeconfig(t, srv.URL, &clientcmdapi.AuthInfo{Token: "token-of-no-use-0123456789"}, srv.Certificate())
-			r := runAsCI(t, bin, false, map[string]string{
+			inputs := map[string]string{
 				"app":        "shop",
 				"image":      "registry.example.com/shop:1.0.1",
 				"kubeconfig": kubeconfig,
-			})
+			}
+			if tc.timeout != "" {
+				inputs["request-timeout"] = tc.timeout
+			}
+			r := runAsCI(t, bin, false, inputs)
 			if got, want := r.code, tc.exit; got != want {
 				t.Errorf("exit status = %d, want %d\n%s", got, want, r.dump(nil))
 			}

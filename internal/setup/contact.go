@@ -25,11 +25,25 @@ var firstContactBackoff = []time.Duration{500 * time.Millisecond, time.Second, 2
 // after the pauses of firstContactBackoff while it fails for a passing
 // reason. A request that timed out is not retried: request-timeout was
 // the patience asked for, and a server that never answers should end the
-// run within it, not within a multiple of it.
-func firstContact(ctx context.Context, call func(context.Context) error) error {
+// run within it, not within a multiple of it. Each attempt, client-go's
+// own retries of a reset connection included, is bounded by timeout (none
+// when zero).
+func firstContact(ctx context.Context, timeout time.Duration, call func(context.Context) error) error {
+	attemptOnce := func() error {
+		if timeout <= 0 {
+			return call(ctx)
+		}
+		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no answer within %s (request-timeout): %w", timeout, context.DeadlineExceeded))
+		defer cancel()
+		err := call(actx)
+		if err != nil && ctx.Err() == nil && actx.Err() != nil {
+			err = fmt.Errorf("%w: %w", context.Cause(actx), err)
+		}
+		return err
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		if err = call(ctx); err == nil || !retryable(err) || attempt == len(firstContactBackoff) {
+		if err = attemptOnce(); err == nil || !retryable(err) || attempt == len(firstContactBackoff) {
 			return err
 		}
 		t := time.NewTimer(firstContactBackoff[attempt])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -118,7 +119,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 		return inputErr("kubeconfig", err)
 	}
 
-	if err := checkNamespace(ctx, core, apps, k.Namespace, hostOnly(rc.Host)); err != nil {
+	if err := checkNamespace(ctx, core, apps, k.Namespace, hostOnly(rc.Host), cfg.RequestTimeout.D()); err != nil {
 		return err
 	}
 
@@ -208,15 +209,15 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 // exist or its certificate is not the kubeconfig's. Anything else, a
 // server that does not answer, 5xx after retries, is a failed run (exit
 // 1) that a CI may retry.
-func checkNamespace(ctx context.Context, core coreclient.CoreV1Interface, apps appsclient.AppsV1Interface, ns, host string) error {
-	err := firstContact(ctx, func(ctx context.Context) error {
+func checkNamespace(ctx context.Context, core coreclient.CoreV1Interface, apps appsclient.AppsV1Interface, ns, host string, timeout time.Duration) error {
+	err := firstContact(ctx, timeout, func(ctx context.Context) error {
 		_, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
 	if apierrors.IsForbidden(err) {
 		// A namespaced Role cannot grant reading the namespace object
 		// itself: ask for what the run needs in it instead.
-		err = firstContact(ctx, func(ctx context.Context) error {
+		err = firstContact(ctx, timeout, func(ctx context.Context) error {
 			_, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{Limit: 1})
 			return err
 		})
