@@ -62,6 +62,8 @@ func (c *Config) validateSplit() []error {
 		switch {
 		case d < time.Second || d > maxSticky || d%time.Second != 0:
 			add("sticky-duration", "%q is not whole seconds from 1s to 168h (7 days), e.g. 1h", d)
+		case c.Router == "haproxy" && known:
+			add("sticky-duration", "router haproxy cannot set persistence through its Runtime API; configure cookie persistence in haproxy.cfg (cookie on the backend and on each server) instead, and leave sticky-duration empty")
 		case known && !slices.Contains(StickyRouters, c.Router):
 			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, splitRoutersOf(c.Platform, StickyRouters))
 		}
