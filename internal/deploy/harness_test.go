@@ -1,10 +1,8 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
 	"github.com/bluegreen-dev/bluegreen-action/internal/setup"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
 
 // ground is one test's namespace on the local control plane.
@@ -43,25 +42,10 @@ func newGround(t *testing.T) *ground {
 }
 
 // syncBuffer is a log that the run and the test may touch at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+type syncBuffer struct{ testkit.SyncBuffer }
 
 // warn writes a warning line, as the plain reporter does.
 func (s *syncBuffer) warn(msg string) { _, _ = s.Write([]byte("warning: " + msg + "\n")) }
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // run is one bluegreen command against the ground, built the way main
 // builds it: inputs through config.Load and Validate, systems by setup.

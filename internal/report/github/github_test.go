@@ -12,8 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
 
 func TestSteps(t *testing.T) {
@@ -127,7 +129,7 @@ func TestProgressRateLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			clock := &fakeClock{now: started}
+			clock := clock.NewFake(started)
 			rep := New(WithWriter(&buf), WithClock(clock.Now), WithProgressInterval(tc.interval))
 			for i, d := range tc.steps {
 				clock.Advance(d)
@@ -270,7 +272,7 @@ func TestBrokenLogDoesNotPanic(t *testing.T) {
 
 func TestConcurrentProgress(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	rep := New(WithWriter(&buf), WithProgressInterval(0))
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
 
 // parseOutputs reads a $GITHUB_OUTPUT file the way the runner does
@@ -128,7 +129,7 @@ func finish(t *testing.T, r report.Result, opts ...Option) (log, outputs string)
 func TestOutputsGolden(t *testing.T) {
 	t.Parallel()
 	_, outputs := finish(t, sampleResults()["success"])
-	golden(t, "outputs.golden", []byte(outputs))
+	testkit.Golden(t, "outputs.golden", []byte(outputs))
 }
 
 func TestOutputsAppend(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
 
 var started = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
@@ -133,7 +134,7 @@ func TestSummaryGolden(t *testing.T) {
 	for name, r := range sampleResults() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			golden(t, "summary-"+name+".golden", []byte(summary(r)))
+			testkit.Golden(t, "summary-"+name+".golden", []byte(summary(r)))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package plain
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,48 +12,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 var started = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
@@ -96,7 +58,7 @@ func sampleResult() report.Result {
 }
 
 // run feeds a reporter the calls a deploy makes and finishes with r.
-func run(t *testing.T, rep *Reporter, clock *fakeClock, r report.Result) {
+func run(t *testing.T, rep *Reporter, clock *clock.Fake, r report.Result) {
 	t.Helper()
 	rep.Info("deploying ghcr.io/acme/shop:1.4.2 to green")
 	for _, s := range r.Steps {
@@ -175,15 +137,15 @@ func TestGolden(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "result.json")
 			var buf bytes.Buffer
-			clock := &fakeClock{now: started}
+			clock := clock.NewFake(started)
 			rep := New(&buf, WithResultFile(path), WithClock(clock.Now))
 			run(t, rep, clock, tc.result())
-			golden(t, tc.name+".txt.golden", buf.Bytes())
+			testkit.Golden(t, tc.name+".txt.golden", buf.Bytes())
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".json.golden", b)
+			testkit.Golden(t, tc.name+".json.golden", b)
 		})
 	}
 }
@@ -387,7 +349,7 @@ func TestProgressRateLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			clock := &fakeClock{now: started}
+			clock := clock.NewFake(started)
 			rep := New(&buf, WithClock(clock.Now), WithProgressInterval(tc.interval))
 			for i, d := range tc.steps {
 				clock.Advance(d)
@@ -416,7 +378,7 @@ func TestDefaultProgressInterval(t *testing.T) {
 
 func TestConcurrentProgress(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	rep := New(&buf, WithProgressInterval(0))
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -436,24 +398,6 @@ func TestConcurrentProgress(t *testing.T) {
 			t.Fatalf("interleaved line %q", line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrency test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestCommandsInMessages: text from deployed systems, with a carriage
