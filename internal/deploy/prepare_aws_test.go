@@ -2,6 +2,9 @@ package deploy_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,8 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
+	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -72,6 +77,9 @@ func (g *approvalGround) run(command, image string, tweaks ...func(*deploy.Optio
 	deps := deploy.Deps{
 		Platform: p, Router: r, Preview: r.Preview(), History: g.history,
 		Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond},
+	}
+	if g.locker != nil {
+		deps.Locker = g.locker
 	}
 	res, err := deploy.New(command, opts, deps).Execute(g.t.Context())
 	return res, err, log.String()
@@ -334,5 +342,66 @@ func TestECSRoute53PrepareSwitchAbort(t *testing.T) {
 	}
 	if n := len(dns.Batches()) - batches; n != 0 || live() != "green" {
 		t.Errorf("prepare and abort sent %d change batches (records on %s), want none (green)", n, live())
+	}
+}
+
+// TestECSPrepareMeetsDeployLock: a prepare that starts while a deploy runs
+// meets the deploy lock (a tag on the cluster): it is refused at once,
+// naming the deploy's run, and writes nothing; the deploy finishes, and a
+// prepare after it goes through. The deploy is held in its bake by a
+// production URL that answers only when the test says so.
+func TestECSPrepareMeetsDeployLock(t *testing.T) {
+	t.Parallel()
+	g := newApprovalGround(t)
+	var err error
+	g.locker, err = ecstag.New(ecstag.Config{API: g.ecs, ClusterARN: g.ecs.ClusterARN("prod"), App: "shop"},
+		ecstag.WithSettle(time.Millisecond), ecstag.WithPoll(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	baking, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	prod := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		once.Do(func() { close(baking) })
+		<-release
+	}))
+	defer prod.Close()
+	type outcome struct {
+		res report.Result
+		err error
+		log string
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err, log := g.run("deploy", "shop:v2", func(o *deploy.Options) {
+			o.Owner, o.BakeTime, o.ProductionURL = "https://ci.example.com/deploy/1", 10*time.Millisecond, prod.URL
+		})
+		done <- outcome{res, err, log}
+	}()
+	select {
+	case <-baking:
+	case d := <-done:
+		t.Fatalf("the deploy ended before its bake: %v\n%s", d.err, d.log)
+	}
+
+	before := g.writes()
+	res, err, log := g.run("prepare", "shop:v3", func(o *deploy.Options) { o.Owner = "https://ci.example.com/prepare/1" })
+	var held *lock.HeldError
+	if !errors.As(err, &held) || !strings.Contains(err.Error(), "https://ci.example.com/deploy/1") {
+		t.Errorf("prepare during the deploy: %v, want the lock held by the deploy's run\n%s", err, log)
+	}
+	if res.Outcome != report.Failed {
+		t.Errorf("prepare during the deploy: result %s, want failed", res.Outcome)
+	}
+	if n := g.writes() - before; n != 0 {
+		t.Errorf("the refused prepare made %d writes", n)
+	}
+
+	close(release)
+	if d := <-done; d.err != nil || d.res.ActiveColor != "green" {
+		t.Fatalf("the deploy: %v, active %s; want success on green\n%s", d.err, d.res.ActiveColor, d.log)
+	}
+	if _, err, log := g.run("prepare", "shop:v3", func(o *deploy.Options) { o.Owner = "https://ci.example.com/prepare/2" }); err != nil {
+		t.Fatalf("prepare after the deploy: %v\n%s", err, log)
 	}
 }
