@@ -18,17 +18,17 @@ import (
 // firstContactBackoff is the pause before each retry of the first call to
 // a cluster: a few passing faults (an API server restarting, a load
 // balancer resetting a connection, a 503 or 429) should not fail a run
-// that would work a second later. Tests shorten it.
+// that would work a second later.
 var firstContactBackoff = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
 
 // firstContact makes call, the first request to a cluster, and retries it
-// after the pauses of firstContactBackoff while it fails for a passing
+// after the pauses of backoff while it fails for a passing
 // reason. A request that timed out is not retried: request-timeout was
 // the patience asked for, and a server that never answers should end the
 // run within it, not within a multiple of it. Each attempt, client-go's
 // own retries of a reset connection included, is bounded by timeout (none
 // when zero).
-func firstContact(ctx context.Context, timeout time.Duration, call func(context.Context) error) error {
+func firstContact(ctx context.Context, timeout time.Duration, backoff []time.Duration, call func(context.Context) error) error {
 	attemptOnce := func() error {
 		if timeout <= 0 {
 			return call(ctx)
@@ -43,10 +43,10 @@ func firstContact(ctx context.Context, timeout time.Duration, call func(context.
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		if err = attemptOnce(); err == nil || !retryable(err) || attempt == len(firstContactBackoff) {
+		if err = attemptOnce(); err == nil || !retryable(err) || attempt == len(backoff) {
 			return err
 		}
-		t := time.NewTimer(firstContactBackoff[attempt])
+		t := time.NewTimer(backoff[attempt])
 		select {
 		case <-ctx.Done():
 			t.Stop()
