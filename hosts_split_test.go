@@ -69,7 +69,7 @@ func TestHostsSplitOnHAProxy(t *testing.T) {
 	}
 
 	code, stdout, stderr := runMain(t, nil, with())
-	if code != exitOK || !strings.Contains(stdout, "split") {
+	if code != exitOK || !strings.Contains(stdout, "blue and green (split: both serve)") {
 		t.Fatalf("split: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if s := share(); s != 30 || weight("blue1") == 0 {

@@ -161,6 +161,8 @@ func liveText(r report.Result) string {
 		return next + " (unchanged)"
 	case r.DryRun:
 		return prev + " -> " + next + " (planned)"
+	case r.Outcome == report.Split:
+		return prev + " and " + next + " (split: both serve)"
 	}
 	return prev + " -> " + next
 }
