@@ -82,7 +82,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 
 // gatedCommands are those that watch a color under traffic, where the
 // metric gates are read.
-var gatedCommands = []string{"deploy", "switch", "rollback"}
+var gatedCommands = []string{"deploy", "switch", "rollback", "split"}
 
 // approvalCommands are those of a release that waits for approval.
 var approvalCommands = []string{"prepare", "switch", "abort"}
