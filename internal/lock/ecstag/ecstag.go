@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/ecstags"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 )
@@ -246,7 +247,7 @@ func (l *Locker) try(ctx context.Context, owner string, ours map[string]bool) (v
 			// if the write landed after all.
 			return value{}, time.Time{}, err
 		}
-		if err := sleep(ctx, l.settle); err != nil {
+		if err := clock.Sleep(ctx, l.settle); err != nil {
 			return value{}, time.Time{}, fmt.Errorf("acquiring lock %q: %w", l.name, err)
 		}
 		got, err := l.read(ctx)
@@ -322,22 +323,6 @@ func (l *Locker) writeErr(ctx, wctx context.Context, verb string, err error) err
 		return fmt.Errorf("%s tag %q on cluster %q: %w", verb, l.key, l.cluster, errLate)
 	}
 	return fmt.Errorf("%s tag %q on cluster %q: %w", verb, l.key, l.cluster, err)
-}
-
-// sleep waits for d, or returns ctx's error as soon as ctx is done
-// (at once when it already is).
-func sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (l *Locker) heldError(v value) *lock.HeldError {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 )
 
@@ -96,7 +97,7 @@ func (c *claim) renewLoop(ctx context.Context) {
 		if left := c.deadline().Sub(c.l.now()); left < wait {
 			wait = max(left, 0)
 		}
-		if sleep(ctx, wait) != nil {
+		if clock.Sleep(ctx, wait) != nil {
 			return
 		}
 		if c.lapsed(ctx) || c.renewOnce(ctx) != nil {

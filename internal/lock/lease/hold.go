@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 )
 
@@ -118,7 +119,7 @@ func (c *claim) renewLoop(ctx context.Context) {
 		if left := c.deadline().Sub(c.l.now()); left < wait {
 			wait = max(left, 0)
 		}
-		if sleep(ctx, wait) != nil {
+		if clock.Sleep(ctx, wait) != nil {
 			return
 		}
 		if c.lapsed() || c.renewOnce(ctx) != nil {

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 )
 
@@ -143,7 +144,7 @@ func (l *Locker) Acquire(ctx context.Context, owner string, wait time.Duration) 
 		if !errors.As(err, &held) {
 			return nil, err
 		}
-		if err := sleep(waitCtx, l.poll); err != nil {
+		if err := clock.Sleep(waitCtx, l.poll); err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("waiting for lease %q held by %q: %w", l.name, held.Holder, context.Cause(ctx))
 			}
@@ -265,22 +266,6 @@ func definite(err error) bool {
 	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) ||
 		apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsInvalid(err) ||
 		apierrors.IsBadRequest(err) || apierrors.IsMethodNotSupported(err)
-}
-
-// sleep waits for d, or returns ctx's error as soon as ctx is done
-// (at once when it already is).
-func sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (l *Locker) heldError(le *coordinationv1.Lease) *lock.HeldError {

@@ -1,6 +1,8 @@
 package kubejob
 
 import (
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -91,7 +93,7 @@ func (m *Migrator) follow(ctx context.Context, job *batchv1.Job, container strin
 				}
 			}
 		}
-		if sleep(ctx, m.poll) != nil {
+		if clock.Sleep(ctx, m.poll) != nil {
 			return
 		}
 	}

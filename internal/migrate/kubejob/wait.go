@@ -1,12 +1,13 @@
 package kubejob
 
 import (
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
+
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -109,7 +110,7 @@ func (m *Migrator) watch(ctx context.Context, name, resourceVersion string) (*ba
 	})
 	if err != nil {
 		// Read again after a pause; the Get says what is wrong, if anything.
-		return nil, sleep(ctx, m.poll)
+		return nil, clock.Sleep(ctx, m.poll)
 	}
 	defer w.Stop()
 	for ev := range w.ResultChan() {
@@ -126,17 +127,6 @@ func (m *Migrator) watch(ctx context.Context, name, resourceVersion string) (*ba
 		}
 	}
 	return nil, ctx.Err()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // remove deletes the Job, and with it its pod, after ctx ended, and

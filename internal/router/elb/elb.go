@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	clk "github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
@@ -85,7 +86,7 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 
 // New returns the router for cfg.
 func New(cfg Config, opts ...Option) (*Router, error) {
-	r := &Router{cfg: cfg, poll: awsapi.DefaultPoll, timeout: 5 * time.Minute, now: time.Now, sleep: sleepCtx}
+	r := &Router{cfg: cfg, poll: awsapi.DefaultPoll, timeout: 5 * time.Minute, now: time.Now, sleep: clk.Sleep}
 	for _, o := range opts {
 		o(r)
 	}
@@ -380,15 +381,4 @@ func (t target) String() string { return t.protocol + ":" + strconv.Itoa(int(t.p
 // runs do not poll in step), but never past deadline.
 func (r *Router) pause(ctx context.Context, deadline time.Time) error {
 	return r.sleep(ctx, max(0, min(awsapi.Interval(r.poll), deadline.Sub(r.now()))))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }

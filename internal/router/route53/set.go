@@ -148,14 +148,3 @@ func (r *Router) waitInSync(ctx context.Context, id string) error {
 func (r *Router) pause(ctx context.Context, deadline time.Time) error {
 	return r.sleep(ctx, max(0, min(awsapi.Interval(r.poll), deadline.Sub(r.now()))))
 }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
-}
