@@ -17,7 +17,7 @@ var commandSummaries = map[string]string{
 	"rollback": "move traffic back to the other color, scaling it up first if needed",
 	"status":   "show what runs in each color and which one serves traffic",
 	"history":  "list past deploys and rollbacks",
-	"promote":  "copy `source-image` by digest to `ecr-repository` (no Docker daemon)",
+	"promote":  "copy `source-image` by digest to `ecr-repository` (no Docker daemon); Argo's promote is `switch`",
 	"verify":   "check `verify-url` until it passes or `verify-timeout`",
 }
 
