@@ -1,8 +1,6 @@
 package kubejob
 
 import (
-	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
-
 	"bufio"
 	"context"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 )
 
 // maxLine bounds one line of output; a longer one ends the stream.
