@@ -176,6 +176,8 @@ func outcomeIcon(o report.Outcome) string {
 		return "❌"
 	case report.RolledBack:
 		return "↩️"
+	case report.RevertFailed:
+		return "⚠️"
 	case report.Split:
 		return "🔀"
 	case report.Prepared:
