@@ -38,15 +38,15 @@ var ErrLost = errors.New("deploy lock lost")
 // LostError says why a held lock was lost and who holds it now.
 type LostError struct {
 	Name string
-	// Holder names who holds the lock now, as stored ("" when nobody
-	// does, or when it could not be read).
+	// Holder names who holds the lock now, as stored ("" when no other
+	// run does, or when it could not be read).
 	Holder string
 	// Reason is what showed the loss.
 	Reason string
 }
 
 func (e *LostError) Error() string {
-	holder := "nobody holds it now"
+	holder := "no other run holds it yet, but any may take it"
 	if e.Holder != "" {
 		holder = fmt.Sprintf("it is held by %q now", e.Holder)
 	}

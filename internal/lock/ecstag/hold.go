@@ -100,6 +100,9 @@ func (c *claim) renewLoop(ctx context.Context) {
 		if clock.Sleep(ctx, wait) != nil {
 			return
 		}
+		if c.Err() != nil {
+			return // lost, as Confirm found: nothing of ours to renew
+		}
 		if c.lapsed(ctx) || c.renewOnce(ctx) != nil {
 			return
 		}

@@ -94,7 +94,7 @@ func (c *claim) lapsed() bool {
 		reason += ": " + last.Error()
 	}
 	now := ""
-	if le := c.read(); le != nil {
+	if le := c.read(); le != nil && !ours(le, c.current()) {
 		now = holder(le)
 	}
 	c.lose(now, reason)
@@ -121,6 +121,9 @@ func (c *claim) renewLoop(ctx context.Context) {
 		}
 		if clock.Sleep(ctx, wait) != nil {
 			return
+		}
+		if c.Err() != nil {
+			return // lost, as Confirm found: nothing of ours to renew
 		}
 		if c.lapsed() || c.renewOnce(ctx) != nil {
 			return
