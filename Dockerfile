@@ -30,7 +30,31 @@ COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags="-s -w -X main.version=$VERSION" -o /bluegreen .
 
+# ---- debug: the same image plus a static busybox ----------------------------
+# For CIs that run a job's script with a shell inside the job's image (GitLab's
+# `image:`, CircleCI's docker executor). Published as :vX-debug, the convention
+# of the go-containerregistry and kaniko images: busybox and its applets in
+# /busybox, first on PATH, the entrypoint unchanged. Build it with
+# `--target debug`; the default target is the final stage below.
+#
+# The applet links are made on the build platform (no emulation needed), the
+# busybox binary is the target platform's; the musl variant is static.
+FROM --platform=$BUILDPLATFORM busybox:1.37-musl AS busybox-links
+RUN mkdir -p /out/busybox && for applet in $(busybox --list); do ln -s busybox "/out/busybox/$applet"; done
+
+FROM busybox:1.37-musl AS busybox
+
+FROM scratch AS debug
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /bluegreen /bluegreen
+COPY --from=busybox-links /out/busybox /busybox
+COPY --from=busybox /bin/busybox /busybox/busybox
+ENV PATH=/busybox:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENTRYPOINT ["/bluegreen"]
+
 # ---- final -----------------------------------------------------------------
+# The last stage, so that the runner's build of `runs.image: Dockerfile` and
+# a plain `docker build` give this image.
 FROM scratch
 
 # Root CAs for the Kubernetes API, cloud APIs and registries over TLS.

@@ -192,3 +192,71 @@ func TestApprovalExamples(t *testing.T) {
 		}
 	}
 }
+
+const debugImage = "ghcr.io/bluegreen-dev/bluegreen-action:v1-debug"
+
+// TestDebugImageAsJobImage: GitLab and CircleCI run a job's script with a
+// shell inside the job's image, so their examples use the debug image (the
+// binary plus busybox in /busybox) as the job image and call bluegreen
+// directly; the image has no git, so such a job has no checkout.
+func TestDebugImageAsJobImage(t *testing.T) {
+	t.Parallel()
+
+	var gitlab map[string]json.RawMessage
+	readYAML(t, filepath.Join("gitlab", ".gitlab-ci.yml"), &gitlab)
+	var deploy struct {
+		Image struct {
+			Name       string   `json:"name"`
+			Entrypoint []string `json:"entrypoint"`
+		} `json:"image"`
+		Script []string `json:"script"`
+	}
+	if err := json.Unmarshal(gitlab["deploy"], &deploy); err != nil {
+		t.Fatalf("gitlab: reading the deploy job: %v", err)
+	}
+	if got := deploy.Image.Name; got != debugImage {
+		t.Errorf("gitlab: deploy image = %q, want %q", got, debugImage)
+	}
+	// GitLab starts the job's shell through the image's entrypoint unless
+	// it is cleared; bluegreen's entrypoint is bluegreen.
+	if got := deploy.Image.Entrypoint; len(got) != 1 || got[0] != "" {
+		t.Errorf("gitlab: deploy image entrypoint = %q, want [\"\"]", got)
+	}
+	if !slices.ContainsFunc(deploy.Script, func(s string) bool { return strings.HasPrefix(s, "bluegreen deploy") }) {
+		t.Errorf("gitlab: deploy script %q does not run bluegreen deploy", deploy.Script)
+	}
+
+	var circle struct {
+		Jobs map[string]struct {
+			Docker []struct {
+				Image string `json:"image"`
+			} `json:"docker"`
+			Shell string            `json:"shell"`
+			Steps []json.RawMessage `json:"steps"`
+		} `json:"jobs"`
+	}
+	readYAML(t, filepath.Join("circleci", "config.yml"), &circle)
+	job, ok := circle.Jobs["deploy"]
+	if !ok {
+		t.Fatal("circleci: no deploy job")
+	}
+	if len(job.Docker) == 0 || job.Docker[0].Image != debugImage {
+		t.Errorf("circleci: deploy job's primary image = %+v, want %q", job.Docker, debugImage)
+	}
+	if !strings.HasPrefix(job.Shell, "/busybox/sh") {
+		t.Errorf("circleci: deploy job's shell = %q, want /busybox/sh (there is no /bin/sh)", job.Shell)
+	}
+	var runsBluegreen bool
+	for _, raw := range job.Steps {
+		s := string(raw)
+		if s == `"checkout"` {
+			t.Error("circleci: the deploy job checks out, but the debug image has no git")
+		}
+		if strings.Contains(s, "bluegreen deploy") && !strings.Contains(s, "docker run") {
+			runsBluegreen = true
+		}
+	}
+	if !runsBluegreen {
+		t.Error("circleci: no step of the deploy job runs bluegreen deploy directly")
+	}
+}
