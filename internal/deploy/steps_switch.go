@@ -78,7 +78,7 @@ func (sw switchStep) Run(ctx context.Context, s *State) error {
 			return sw.putBack(ctx, s, err)
 		}
 		s.moved(fmt.Sprintf("%s: %s %d%%", sw, s.Target, pct), w)
-		if wr, ok := sw.r.deps.Router.(interface{ Warning() string }); ok && wr.Warning() != "" {
+		if wr, ok := sw.r.deps.Router.(router.Warner); ok && wr.Warning() != "" {
 			sw.r.deps.Reporter.Warning(wr.Warning())
 		}
 		if i < len(steps)-1 {

@@ -81,3 +81,10 @@ type DryRunNoter interface {
 type Restorer interface {
 	Restore(ctx context.Context, w Weights) error
 }
+
+// Warner is implemented by routers that have something the user must
+// know after a switch, such as DNS answers that outlive it.
+type Warner interface {
+	// Warning returns that message, or "" when there is none.
+	Warning() string
+}

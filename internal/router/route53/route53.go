@@ -32,6 +32,7 @@ type route53API interface {
 var (
 	_ route53API    = (*r53.Client)(nil)
 	_ router.Router = (*Router)(nil)
+	_ router.Warner = (*Router)(nil)
 )
 
 // weightedTypes are the record types Route 53 allows in weighted records.
@@ -294,7 +295,7 @@ func (r *Router) TTL() time.Duration {
 	return r.ttl
 }
 
-// Warning returns what the user must know after a switch: clients and
+// Warning implements router.Warner: what the user must know after a switch: clients and
 // resolvers may keep answering with the old color for the record's TTL.
 // It is empty before the first read.
 func (r *Router) Warning() string {
