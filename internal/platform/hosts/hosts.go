@@ -239,12 +239,20 @@ func (p *Platform) Wait(ctx context.Context, c color.Color, progress func(string
 			}
 		}
 		if err == nil && len(ms) > 0 && len(lacking) == 0 {
+			// Without a preview route the new color is reached at its
+			// servers' own addresses: say where.
+			addrs := make([]string, len(ms))
+			for i, m := range ms {
+				addrs[i] = m.Name + " http://" + m.Addr
+			}
+			p.log(fmt.Sprintf("%s is ready and answers %s at %s", c, want, strings.Join(addrs, ", ")))
 			return nil
 		}
 		if len(ms) == 0 && err == nil {
 			lacking = []string{"the color has no server"}
 		}
 		sort.Strings(lacking)
+		progress(fmt.Sprintf("%s: %d of %d servers not ready: %s", c, len(lacking), len(ms), strings.Join(lacking, "; ")))
 		select {
 		case <-ctx.Done():
 			if err != nil {
@@ -253,7 +261,6 @@ func (p *Platform) Wait(ctx context.Context, c color.Color, progress func(string
 			return fmt.Errorf("%s %w: %s (%v)", c, platform.ErrNotReady, strings.Join(lacking, "; "), context.Cause(ctx))
 		case <-time.After(p.poll):
 		}
-		progress(fmt.Sprintf("%s: %d of %d servers not ready: %s", c, len(lacking), len(ms), strings.Join(lacking, "; ")))
 	}
 }
 

@@ -98,23 +98,34 @@ func TestDeployRunsCommandThenWaitsForTheRelease(t *testing.T) {
 	if st, _ := p.Describe(ctx, color.Green); st.Healthy {
 		t.Errorf("green healthy while answering the old release: %+v", st)
 	}
-	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
-	defer cancel()
-	err = p.Wait(short, color.Green, func(string) {})
+	// Each wait below ends after its first look, through the progress
+	// line it prints: the error is then about what that look saw.
+	once := func() (context.Context, func(string)) {
+		c, cancel := context.WithCancel(ctx)
+		t.Cleanup(cancel)
+		return c, func(string) { cancel() }
+	}
+	short, stop := once()
+	err = p.Wait(short, color.Green, stop)
 	if !errors.Is(err, platform.ErrNotReady) || !strings.Contains(err.Error(), `answers "shop:1.1", not "shop:2.0"`) {
 		t.Fatalf("Wait = %v, want ErrNotReady naming the release answered", err)
 	}
 	apps["green1"].Set("shop:2.0", true, 200)
 	apps["green2"].Set("shop:2.0", true, 200)
 	f.setUp(color.Green, 0, false)
-	short, cancel = context.WithTimeout(ctx, 30*time.Millisecond)
-	defer cancel()
-	if err := p.Wait(short, color.Green, func(string) {}); err == nil || !strings.Contains(err.Error(), "green1") || !strings.Contains(err.Error(), "down in the load balancer") {
+	short, stop = once()
+	if err := p.Wait(short, color.Green, stop); err == nil || !strings.Contains(err.Error(), "green1") || !strings.Contains(err.Error(), "down in the load balancer") {
 		t.Fatalf("Wait with green1 down = %v", err)
 	}
 	f.setUp(color.Green, 0, true)
 	if err := p.Wait(ctx, color.Green, func(string) {}); err != nil {
 		t.Fatalf("Wait: %v", err)
+	}
+	mu.Lock()
+	last := lines[len(lines)-1]
+	mu.Unlock()
+	if want := "green is ready and answers shop:2.0 at green1 http://" + apps["green1"].Addr; !strings.HasPrefix(last, want) {
+		t.Errorf("the log says %q, want the new color's addresses (%q...)", last, want)
 	}
 	if st, _ := p.Describe(ctx, color.Green); !st.Healthy || st.Release.Image != "shop:2.0" {
 		t.Errorf("green = %+v, want healthy on shop:2.0", st)
