@@ -25,9 +25,12 @@ func For(err error, now time.Time) string {
 		return ""
 	}
 	var held *lock.HeldError
+	var lost *lock.LostError
 	switch {
 	case errors.As(err, &held):
 		return lockHeld(held, now)
+	case errors.As(err, &lost):
+		return lockLost(lost)
 	case forbidden(err):
 		return "The cluster refused a request (403 Forbidden): the identity in the kubeconfig lacks a permission " +
 			"bluegreen needs. docs/rbac-kubernetes.yaml (" + RBACDocument + ") is the Role a run needs, every verb " +
@@ -50,6 +53,15 @@ func lockHeld(h *lock.HeldError, now time.Time) string {
 		s += fmt.Sprintf(" If that run is gone, its claim lapses at %s unless renewed.", h.Expires.UTC().Format(time.RFC3339))
 	}
 	return s
+}
+
+func lockLost(l *lock.LostError) string {
+	if l.Holder == "" {
+		return fmt.Sprintf("This run lost the deploy lock %q (%s) and stopped writing. Check what the colors run, "+
+			"then run again; if it keeps happening, the runner cannot reach the cluster steadily enough to renew the lock.", l.Name, l.Reason)
+	}
+	return fmt.Sprintf("Another run, %s, took the deploy lock %q while this one ran; this run wrote nothing after that. "+
+		"That run decides what serves now: let it finish, then run again if this release is still wanted.", l.Holder, l.Name)
 }
 
 func orUnknown(s string) string {

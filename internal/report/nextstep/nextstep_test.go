@@ -57,6 +57,16 @@ func TestFor(t *testing.T) {
 			want: []string{"https://github.com/acme/shop/actions/runs/42", "since 2026-03-14T09:25:00Z (5m0s ago)", "`lock-timeout`", "lapses at 2026-03-14T09:30:10Z"},
 		},
 		{
+			name: "lock lost to another run",
+			err:  fmt.Errorf("bake: %w", &lock.LostError{Name: "shop/shop-bluegreen-lock", Holder: "https://github.com/acme/shop/actions/runs/43", Reason: "renewing found another holder"}),
+			want: []string{"https://github.com/acme/shop/actions/runs/43", "wrote nothing after that"},
+		},
+		{
+			name: "lock lapsed",
+			err:  &lock.LostError{Name: "shop/shop-bluegreen-lock", Reason: "not renewed for the whole 30s lease"},
+			want: []string{"not renewed for the whole 30s lease", "stopped writing"},
+		},
+		{
 			name: "403 wrapped",
 			err:  fmt.Errorf("deploy green: reading deployment: %w", forbidden),
 			want: []string{"403 Forbidden", "docs/rbac-kubernetes.yaml", RBACDocument},
