@@ -612,3 +612,30 @@ func TestSilentRegistry(t *testing.T) {
 		t.Errorf("the error does not say the registry did not answer\n%s", r.dump(nil))
 	}
 }
+
+// TestSilentAWS: on ECS, an AWS endpoint that accepts the connection and
+// never answers fails the run by itself (exit 1), each attempt of the
+// SDK bounded by request-timeout.
+func TestSilentAWS(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	addr, accepted := silentServer(t)
+	r := runAsCI(t, bin, false, map[string]string{
+		"platform":        "ecs",
+		"app":             "shop",
+		"image":           "registry.example.com/shop:1.0.1",
+		"cluster":         "prod",
+		"listener-arn":    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2",
+		"region":          "us-east-1",
+		"request-timeout": "200ms",
+	}, "AWS_ENDPOINT_URL=http://"+addr, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_EC2_METADATA_DISABLED=true")
+	if got, want := r.code, exitFailed; got != want {
+		t.Errorf("exit status = %d, want %d\n%s", got, want, r.dump(nil))
+	}
+	select {
+	case <-accepted:
+	default:
+		t.Errorf("the AWS endpoint was never called; the test proves nothing\n%s", r.dump(nil))
+	}
+	checkSecrets(t, r, secret{what: "the AWS secret key", value: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"})
+}

@@ -188,7 +188,7 @@ func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, group
 // isTransient reports whether err is a passing AWS fault (throttling, a
 // 5xx, the network) rather than a route that cannot work.
 func isTransient(err error) bool {
-	return awsapi.IsThrottle(err) || errors.Is(err, context.DeadlineExceeded) || awsapi.HasCode(err, "InternalError", "ServiceUnavailable", "InternalFailure")
+	return awsapi.IsThrottle(err) || transient(err) || awsapi.HasCode(err, "InternalError", "ServiceUnavailable", "InternalFailure")
 }
 
 var _ router.Router = (*alb.Router)(nil)
