@@ -219,7 +219,9 @@ func TestRecheckCountsOnlyChecksFromNowOn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	a, b := haproxytest.StartApp(t, "shop:1"), haproxytest.StartApp(t, "shop:1")
-	h := haproxytest.Start(t, haproxytest.Options{CheckInterval: 50 * time.Millisecond}, haproxytest.Backend{Name: "web", Servers: []haproxytest.Server{
+	// Checks a second apart: the look right after Recheck comes before
+	// the next check, however slow the machine.
+	h := haproxytest.Start(t, haproxytest.Options{CheckInterval: time.Second}, haproxytest.Backend{Name: "web", Servers: []haproxytest.Server{
 		{Name: "blue1", Addr: a.Addr, Weight: 1}, {Name: "green1", Addr: a.Addr}, {Name: "green2", Addr: b.Addr, NoCheck: true},
 	}})
 	r := newRouter(t, dial(t, h.AdminAddr), "web")
