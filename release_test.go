@@ -132,6 +132,36 @@ func TestActionsPinnedBySHA(t *testing.T) {
 	}
 }
 
+// TestPinSetup: a release's setup action installs that release by default;
+// only that default changes.
+func TestPinSetup(t *testing.T) {
+	t.Parallel()
+	orig := readYAMLMap(t, filepath.Join("setup", "action.yml"))
+	b, err := os.ReadFile(filepath.Join("setup", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "action.yml")
+	if err := os.WriteFile(copyPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := runScript(t, nil, "pin-setup", "1.4", copyPath); code == 0 {
+		t.Error("pin-setup 1.4 succeeded, want a refusal")
+	}
+	if code, _, stderr := runScript(t, nil, "pin-setup", "v1.4.2", copyPath); code != 0 {
+		t.Fatalf("pin-setup: exit %d: %s", code, stderr)
+	}
+	got := readYAMLMap(t, copyPath)
+	version := got["inputs"].(map[string]any)["version"].(map[string]any)
+	if got, want := version["default"], "v1.4.2"; got != want {
+		t.Errorf("inputs.version.default = %v, want %q", got, want)
+	}
+	version["default"] = "latest"
+	if diff := cmp.Diff(orig, got); diff != "" {
+		t.Errorf("pin-setup changed more than the default version (-want +got):\n%s", diff)
+	}
+}
+
 func TestChangelogNotes(t *testing.T) {
 	t.Parallel()
 	changelog := filepath.Join(t.TempDir(), "CHANGELOG.md")
