@@ -69,7 +69,7 @@ func (r *Run) revertOnce(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("reading the route back: %w", err)
 	}
-	if !sameWeights(w, s.Previous) {
+	if !w.Equal(s.Previous) {
 		return fmt.Errorf("the route still reads %s", w)
 	}
 	return nil

@@ -32,11 +32,6 @@ const (
 // retries included.
 const revertTimeout = 30 * time.Second
 
-// sameWeights reports whether a and b send the same share to each color.
-func sameWeights(a, b router.Weights) bool {
-	return a[color.Blue] == b[color.Blue] && a[color.Green] == b[color.Green]
-}
-
 // conflictRetries bounds how often a switch that met a concurrent change
 // of the route is re-checked and tried again.
 const conflictRetries = 3
@@ -65,7 +60,7 @@ func (sw switchStep) percents(s *State) []int {
 func (sw switchStep) Run(ctx context.Context, s *State) error {
 	steps := sw.percents(s)
 	for i, pct := range steps {
-		w := router.Weights{s.Target: pct, s.Target.Other(): 100 - pct}
+		w := router.Share(s.Target, pct)
 		s.Want = w
 		if sw.r.opts.DryRun {
 			s.note(fmt.Sprintf("switch traffic from %s to %s (%s)", s.Live, s.Target, w))
@@ -172,7 +167,7 @@ func (sw switchStep) Revert(ctx context.Context, s *State) error {
 	// are still written, because a read may be stale (ELBv2 reads are
 	// eventually consistent) and Set writes nothing when they match.
 	untouched := false
-	if now, err := sw.r.deps.Router.Read(ctx); err == nil && sameWeights(now, s.Previous) {
+	if now, err := sw.r.deps.Router.Read(ctx); err == nil && now.Equal(s.Previous) {
 		untouched = true
 	}
 	if err := sw.r.revertTraffic(ctx, s); err != nil {
@@ -253,7 +248,7 @@ func (c confirmStep) Run(ctx context.Context, s *State) error {
 	if want == nil {
 		want = router.All(s.Target) // nothing switched: the live color must still have it all
 	}
-	if !sameWeights(w, want) {
+	if !w.Equal(want) {
 		return fmt.Errorf("the route reads %s after the switch to %s (%s); someone else changed it", w, s.Target, want)
 	}
 	st, err := c.r.deps.Platform.Describe(ctx, s.Target)

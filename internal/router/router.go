@@ -28,6 +28,33 @@ type Weights map[color.Color]int
 // All returns weights that send every request to c.
 func All(c color.Color) Weights { return Weights{c: 100, c.Other(): 0} }
 
+// Share returns weights that send pct percent of requests to c and the
+// rest to the other color.
+func Share(c color.Color, pct int) Weights { return Weights{c: pct, c.Other(): 100 - pct} }
+
+// Check accepts weights for blue and green only, each 0-100 percent,
+// 100 in all: what every router can be asked to apply.
+func (w Weights) Check() error {
+	for c, v := range w {
+		if c != color.Blue && c != color.Green {
+			return fmt.Errorf("weight for unknown color %q", c)
+		}
+		if v < 0 || v > 100 {
+			return fmt.Errorf("weight %d for %s is not a percentage", v, c)
+		}
+	}
+	if sum := w[color.Blue] + w[color.Green]; sum != 100 {
+		return fmt.Errorf("weights %s add up to %d%%, not 100%%", w, sum)
+	}
+	return nil
+}
+
+// Equal reports whether w and o send the same share to each color; a
+// color missing from one counts as 0.
+func (w Weights) Equal(o Weights) bool {
+	return w[color.Blue] == o[color.Blue] && w[color.Green] == o[color.Green]
+}
+
 // Live returns the color that receives all traffic, or the one receiving
 // most of it during a split. None means no traffic is routed anywhere.
 func (w Weights) Live() color.Color {

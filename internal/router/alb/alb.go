@@ -199,7 +199,7 @@ func (r *Router) Read(ctx context.Context) (router.Weights, error) {
 // retryer (see awsapi.LoadConfig) when its error reaches Set; Set returns
 // it, except during the read-back, which simply reads again.
 func (r *Router) Set(ctx context.Context, w router.Weights) error {
-	if err := check(w); err != nil {
+	if err := w.Check(); err != nil {
 		return fmt.Errorf("setting %s: %w", r.what(), err)
 	}
 	actions, err := r.actions(ctx)
@@ -211,7 +211,7 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 		return err
 	}
 	next := r.withWeights(actions, i, w)
-	if same(before, w) && sameStickiness(actions[i], next[i]) {
+	if before.Equal(w) && sameStickiness(actions[i], next[i]) {
 		return nil
 	}
 	if r.dryRun {
@@ -227,7 +227,7 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 // already reads as w, since after a write whose answer was lost that read
 // may be stale (ELBv2 reads are eventually consistent).
 func (r *Router) Restore(ctx context.Context, w router.Weights) error {
-	if err := check(w); err != nil {
+	if err := w.Check(); err != nil {
 		return fmt.Errorf("restoring %s: %w", r.what(), err)
 	}
 	actions, err := r.actions(ctx)
@@ -244,7 +244,7 @@ func (r *Router) Restore(ctx context.Context, w router.Weights) error {
 	if err := r.write(ctx, r.withWeights(actions, i, w)); err != nil {
 		return err
 	}
-	if same(before, w) {
+	if before.Equal(w) {
 		return nil // the read was, or looked, unchanged: nothing to wait for
 	}
 	return r.readBack(ctx, before, w)
@@ -280,9 +280,9 @@ func (r *Router) readBack(ctx context.Context, before, want router.Weights) erro
 			continue
 		case err != nil:
 			return fmt.Errorf("reading back after setting %s: %w", want, err)
-		case same(w, want):
+		case w.Equal(want):
 			return nil
-		case !same(w, before):
+		case !w.Equal(before):
 			return fmt.Errorf("%s reads %s after it was set to %s: %w", r.what(), w, want, router.ErrConflict)
 		}
 		got = w
@@ -291,17 +291,4 @@ func (r *Router) readBack(ctx context.Context, before, want router.Weights) erro
 		return fmt.Errorf("%s could not be read back after setting %s (throttled %d times)", r.what(), want, r.attempts)
 	}
 	return fmt.Errorf("%s still reads %s after it was set to %s (%d reads)", r.what(), got, want, r.attempts)
-}
-
-// check accepts weights that give each color 0-100 percent, 100 in all.
-func check(w router.Weights) error {
-	b, g := w[color.Blue], w[color.Green]
-	if b < 0 || g < 0 || b+g != 100 {
-		return fmt.Errorf("weights %s do not add up to 100%%", w)
-	}
-	return nil
-}
-
-func same(a, b router.Weights) bool {
-	return a[color.Blue] == b[color.Blue] && a[color.Green] == b[color.Green]
 }

@@ -138,7 +138,7 @@ func TestSet(t *testing.T) {
 	if diff := cmp.Diff([]types.ActionTypeEnum{types.ActionTypeEnumAuthenticateOidc, types.ActionTypeEnumForward}, kinds); diff != "" {
 		t.Errorf("actions (-want +got), the authentication must be kept:\n%s", diff)
 	}
-	if got, err := r.Read(t.Context()); err != nil || !same(got, router.Weights{color.Blue: 10, color.Green: 90}) {
+	if got, err := r.Read(t.Context()); err != nil || !got.Equal(router.Weights{color.Blue: 10, color.Green: 90}) {
 		t.Errorf("Read() after Set = %v, %v", got, err)
 	}
 

@@ -143,7 +143,7 @@ func (r *Router) Read(ctx context.Context) (router.Weights, error) {
 // fresh read; a change to the rules themselves is not overwritten but
 // returned wrapped in router.ErrConflict.
 func (r *Router) Set(ctx context.Context, w router.Weights) error {
-	if err := checkWeights(w); err != nil {
+	if err := w.Check(); err != nil {
 		return fmt.Errorf("setting HTTPRoute %q: %w", r.cfg.Route, err)
 	}
 	var seen []any // spec.rules as first read
@@ -180,21 +180,6 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 		}
 		return nil
 	})
-}
-
-func checkWeights(w router.Weights) error {
-	for c, v := range w {
-		if c != color.Blue && c != color.Green {
-			return fmt.Errorf("weight for unknown color %q", c)
-		}
-		if v < 0 || v > 100 {
-			return fmt.Errorf("weight %d for %s is not a percentage", v, c)
-		}
-	}
-	if sum := w[color.Blue] + w[color.Green]; sum != 100 {
-		return fmt.Errorf("weights %s add up to %d%%, not 100%%", w, sum)
-	}
-	return nil
 }
 
 func upToDate(rules []*rule, w router.Weights) bool {

@@ -26,7 +26,7 @@ const restoreTimeout = time.Minute
 // and is returned wrapped in router.ErrConflict. When the wait fails (its
 // timeout, or ctx ending), the old weights are put back.
 func (r *Router) Set(ctx context.Context, w router.Weights) error {
-	if err := checkWeights(w); err != nil {
+	if err := w.Check(); err != nil {
 		return fmt.Errorf("setting the weights of record %q: %w", r.name, err)
 	}
 	groups, err := r.load(ctx)
@@ -67,21 +67,6 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 			return errors.Join(err, fmt.Errorf("putting the weights back to %s: %w", percent(b, g), uerr))
 		}
 		return fmt.Errorf("%w; the weights are back to %s", err, percent(b, g))
-	}
-	return nil
-}
-
-func checkWeights(w router.Weights) error {
-	for c, v := range w {
-		if c != color.Blue && c != color.Green {
-			return fmt.Errorf("weight for unknown color %q", c)
-		}
-		if v < 0 || v > 100 {
-			return fmt.Errorf("weight %d for %s is not a percentage", v, c)
-		}
-	}
-	if sum := w[color.Blue] + w[color.Green]; sum != 100 {
-		return fmt.Errorf("weights %s add up to %d%%, not 100%%", w, sum)
 	}
 	return nil
 }

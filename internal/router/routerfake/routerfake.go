@@ -72,10 +72,10 @@ func (r *Router) Set(_ context.Context, w router.Weights) error {
 	if err := r.fail["set"]; err != nil {
 		return fmt.Errorf("setting route: %w", err)
 	}
-	if w[color.Blue]+w[color.Green] != 100 {
-		return fmt.Errorf("setting route: weights %s do not add up to 100%%", w)
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("setting route: %w", err)
 	}
-	if r.weights[color.Blue] == w[color.Blue] && r.weights[color.Green] == w[color.Green] {
+	if r.weights.Equal(w) {
 		return nil
 	}
 	r.weights = maps.Clone(w)
