@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
@@ -242,11 +243,12 @@ func (l *Locker) try(ctx context.Context, owner string, ours map[string]bool) (v
 		switch {
 		case errors.Is(err, errLate):
 			continue // check again: a claim of ours found there is no obstacle
-		case err != nil:
-			// Acquire's abandon reads the tag back and removes the claim
-			// if the write landed after all.
+		case err != nil && definite(err):
 			return value{}, time.Time{}, err
 		}
+		// Written, or no answer (a reset connection, a 5xx) to a write
+		// that may have landed before its deadline: the read after the
+		// settle interval tells whether we hold the lock.
 		if err := clock.Sleep(ctx, l.settle); err != nil {
 			return value{}, time.Time{}, fmt.Errorf("acquiring lock %q: %w", l.name, err)
 		}
@@ -360,3 +362,11 @@ func (l *Locker) live(v value) bool {
 
 // cleanOwner makes owner fit ECS's tag value characters.
 func cleanOwner(owner string) string { return ecstags.Clean(owner) }
+
+// definite reports whether err is an answer from ECS that the write was
+// not applied: an error with a code that is no server fault. A transport
+// error or a 5xx may hide a write that was.
+func definite(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorFault() != smithy.FaultServer
+}

@@ -2,6 +2,7 @@ package ecstag_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -97,4 +98,47 @@ func TestGivingUpRemovesUnconfirmedClaim(t *testing.T) {
 		t.Errorf("holder after giving up = %q, want none", got)
 	}
 	acquire(t, newLocker(t, f, arn, newClock(), ecstag.WithSettle(10*time.Millisecond)), "run-2")
+}
+
+// lostFirstWrite applies the first TagResource call and loses its answer,
+// as a connection reset after the request went out does.
+type lostFirstWrite struct {
+	*awsfake.ECS
+	calls atomic.Int32
+}
+
+func (l *lostFirstWrite) TagResource(ctx context.Context, in *awsecs.TagResourceInput, opts ...func(*awsecs.Options)) (*awsecs.TagResourceOutput, error) {
+	out, err := l.ECS.TagResource(ctx, in, opts...)
+	if l.calls.Add(1) == 1 && err == nil {
+		return nil, errors.New("read tcp 10.0.0.2:41234->52.94.1.1:443: read: connection reset by peer")
+	}
+	return out, err
+}
+
+// TestLostWriteAnswerIsReadBack: the claim's write lands and its answer is
+// lost. The read after the settle interval shows the claim: the run holds
+// the lock, instead of failing or leaving a claim nobody will release.
+func TestLostWriteAnswerIsReadBack(t *testing.T) {
+	t.Parallel()
+	f, arn := setup(t)
+	api := &lostFirstWrite{ECS: f}
+	held, err := newLocker(t, api, arn, newClock()).Acquire(t.Context(), "run-1", 0)
+	if api.calls.Load() == 0 {
+		t.Fatal("no claim was written; the test proves nothing")
+	}
+	if err != nil {
+		t.Fatalf("Acquire after a lost answer = %v, want the lock held (the claim landed)", err)
+	}
+	if got, want := owner(t, f), "run-1"; got != want {
+		t.Errorf("holder = %q, want %q", got, want)
+	}
+	if got, want := f.Count("TagResource"), 1; got != want {
+		t.Errorf("TagResource calls = %d, want %d", got, want)
+	}
+	if err := held.Release(t.Context()); err != nil {
+		t.Errorf("release: %v", err)
+	}
+	if got := owner(t, f); got != "" {
+		t.Errorf("holder after release = %q, want none", got)
+	}
 }
