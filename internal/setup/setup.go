@@ -16,6 +16,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/sqlmigrate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
+	"github.com/bluegreen-dev/bluegreen-action/internal/registry/promoter"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
 )
@@ -46,7 +47,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 		return nil, err
 	}
 	b.Options.VerifyChecks = checks
-	p, err := newPromoter(cfg, rep, b.AWS, b.Options.Release.GitSHA)
+	p, err := promoter.New(cfg, rep, b.AWS, b.Options.Release.GitSHA)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,7 @@
-package setup
+// Package promoter is the promote step's adapter to package registry: it
+// turns the promotion inputs into a copy by digest to ECR (logging in,
+// creating the repository when asked) or to any other registry.
+package promoter
 
 import (
 	"context"
@@ -19,10 +22,10 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
 
-// promoter copies source-image to ecr-repository when a run asks for it.
+// Promoter copies source-image to ecr-repository when a run asks for it.
 // The ECR login happens when the step runs, not at setup, so that a dry
 // run or a failed input check never calls AWS.
-type promoter struct {
+type Promoter struct {
 	cfg     config.Promote
 	region  string
 	tags    []string
@@ -42,9 +45,9 @@ type ecrAPI interface {
 
 func newECRClient(c aws.Config) ecrAPI { return ecr.NewFromConfig(c) }
 
-// newPromoter returns the promoter of cfg, or nil when nothing is to be
-// promoted.
-func newPromoter(cfg *config.Config, rep report.Reporter, counter *awsapi.Counter, gitSHA string) (*promoter, error) {
+// New returns the Promoter of cfg, or nil when nothing is to be promoted.
+// Without tags of its own, the copy is tagged with gitSHA.
+func New(cfg *config.Config, rep report.Reporter, counter *awsapi.Counter, gitSHA string) (*Promoter, error) {
 	p := cfg.Promote
 	if p.SourceImage == "" {
 		return nil, nil
@@ -56,7 +59,7 @@ func newPromoter(cfg *config.Config, rep report.Reporter, counter *awsapi.Counte
 	if len(tags) == 0 && gitSHA != "" {
 		tags = []string{gitSHA}
 	}
-	return &promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter, timeout: cfg.RequestTimeout.D(), newECR: newECRClient}, nil
+	return &Promoter{cfg: p, region: cfg.AWS.Region, tags: tags, rep: rep, counter: counter, timeout: cfg.RequestTimeout.D(), newECR: newECRClient}, nil
 }
 
 // isECR reports whether the target is an ECR repository: a bare name (in
@@ -67,7 +70,7 @@ func isECR(repo string) bool {
 }
 
 // Promote implements deploy.Promoter.
-func (p *promoter) Promote(ctx context.Context) (string, string, error) {
+func (p *Promoter) Promote(ctx context.Context) (string, string, error) {
 	opts := []registry.Option{
 		registry.WithMask(p.rep.Mask),
 		registry.WithLog(p.rep.Info),
@@ -117,7 +120,7 @@ func (p *promoter) Promote(ctx context.Context) (string, string, error) {
 // been written.
 func missingRepository(err error) error {
 	if errors.Is(err, registry.ErrRepositoryNotFound) {
-		return inputErr("ecr-repository", err)
+		return config.Errorf("ecr-repository", "%v", err)
 	}
 	return err
 }
@@ -133,4 +136,13 @@ func registryTransport(d time.Duration) http.RoundTripper {
 		}
 		return httptimeout.Headers
 	})
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -1,4 +1,4 @@
-package setup
+package promoter
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func TestPromoteMissingECRRepository(t *testing.T) {
 			ECRRepository: "shop",
 		},
 	}
-	p, err := newPromoter(cfg, plain.New(t.Output()), nil, "")
+	p, err := New(cfg, plain.New(t.Output()), nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
