@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate"
@@ -16,7 +17,7 @@ import (
 
 // Run is one command of bluegreen against one application.
 type Run struct {
-	command string
+	command command.Name
 	opts    Options
 	deps    Deps
 	// cancel stops the run with a cause: the loss of its lock.
@@ -25,17 +26,17 @@ type Run struct {
 	migrated []string
 }
 
-// New returns a run of command (deploy, prepare, switch, abort, rollback,
-// status, history or promote).
-func New(command string, opts Options, deps Deps) *Run {
-	return &Run{command: command, opts: opts, deps: deps}
+// New returns a run of the command named name (deploy, prepare, switch,
+// abort, rollback, status, history or promote).
+func New(name string, opts Options, deps Deps) *Run {
+	return &Run{command: command.Name(name), opts: opts, deps: deps}
 }
 
 // steps lists the steps of the command, in order. The order is the
 // safety argument of package deploy; read doc.go before changing it.
 func (r *Run) steps() []pipeline.Step[*State] {
 	switch r.command {
-	case "deploy":
+	case command.Deploy:
 		return []pipeline.Step[*State]{
 			promoteStep{r}, // before the lock: copying can take minutes
 			lockStep{r},
@@ -50,7 +51,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			migrateStep{r, migrate.After}, // contract: only once the old release is out
 			scaleDownStep{r},
 		}
-	case "prepare":
+	case command.Prepare:
 		// A deploy that stops before the switch: the new color waits
 		// warm behind the preview until a switch (or an abort).
 		return []pipeline.Step[*State]{
@@ -64,7 +65,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			migrateStep{r, migrate.Before},
 			markPreparedStep{r},
 		}
-	case "switch":
+	case command.Switch:
 		// The rest of a deploy, from a later run: the prepared color is
 		// checked against the live system before anything moves.
 		return []pipeline.Step[*State]{
@@ -76,7 +77,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			migrateStep{r, migrate.After},
 			scaleDownStep{r},
 		}
-	case "abort":
+	case command.Abort:
 		return []pipeline.Step[*State]{
 			lockStep{r},
 			readStep{r},
@@ -84,7 +85,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			previewBackStep{r}, // first: the preview must not point at a color going away
 			dropPreparedStep{r},
 		}
-	case "split":
+	case command.Split:
 		// A deploy that stops with both colors live: no contract
 		// migration and no scale-down, since the old release still serves.
 		return []pipeline.Step[*State]{
@@ -99,7 +100,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			switchStep{r},  // one write: split-weight to the new release
 			confirmStep{r}, // bakes, and confirms the route shows the split
 		}
-	case "rollback":
+	case command.Rollback:
 		return []pipeline.Step[*State]{
 			lockStep{r},
 			readStep{r},
@@ -109,11 +110,11 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			switchStep{r},
 			confirmStep{r},
 		}
-	case "status":
+	case command.Status:
 		return []pipeline.Step[*State]{readStep{r}}
-	case "promote":
+	case command.Promote:
 		return []pipeline.Step[*State]{promoteStep{r}}
-	case "history":
+	case command.History:
 		return []pipeline.Step[*State]{readStep{r}, historyStep{r}}
 	}
 	return nil
@@ -121,7 +122,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 
 // deploys reports whether the command starts the new release itself.
 func (r *Run) deploys() bool {
-	return r.command == "deploy" || r.command == "prepare" || r.command == "split"
+	return r.command == command.Deploy || r.command == command.Prepare || r.command == command.Split
 }
 
 // wantImage is the image the target color must run once switched.
@@ -138,7 +139,7 @@ func (r *Run) wantImage(s *State) string {
 // Execute runs the command and returns what to report. The error is the
 // run's failure, if any; the result says so too.
 func (r *Run) Execute(ctx context.Context) (report.Result, error) {
-	res := report.Result{Command: r.command, App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
+	res := report.Result{Command: string(r.command), App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
 	if r.deploys() {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
@@ -163,10 +164,10 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		}
 	}
 	lost := s.lockLost()
-	if r.deploys() || r.command == "promote" {
+	if r.deploys() || r.command == command.Promote {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
-	if r.command == "promote" {
+	if r.command == command.Promote {
 		res.Outcome = report.Success
 		if err != nil {
 			res.Outcome, res.Error = report.Failed, err.Error()
@@ -196,11 +197,11 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 			s.Previous.Live(), colorsNow(res.Colors)), err)
 	}
 	switch {
-	case err == nil && r.command == "split" && s.Switched && !r.opts.DryRun:
+	case err == nil && r.command == command.Split && s.Switched && !r.opts.DryRun:
 		// Both colors serve; the new release is the one the run brought.
 		res.Outcome, res.ActiveColor = report.Split, s.Target.String()
 		res.Notes = append(res.Notes, r.splitNotes(s)...)
-	case err == nil && r.command == "prepare" && !s.UpToDate && !r.opts.DryRun:
+	case err == nil && r.command == command.Prepare && !s.UpToDate && !r.opts.DryRun:
 		res.Outcome = report.Prepared
 		res.Notes = append(res.Notes, r.howToFinish(s)...)
 	case err == nil:
@@ -214,7 +215,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	default:
 		res.Outcome = report.Failed
 	}
-	if (r.command == "rollback" || s.Finishing && r.command == "switch") && err == nil && s.Target != color.None {
+	if (r.command == command.Rollback || s.Finishing && r.command == command.Switch) && err == nil && s.Target != color.None {
 		res.Image = s.Colors[s.Target].Release.Image
 		res.Digest = s.Colors[s.Target].Release.Digest
 	}
@@ -238,20 +239,20 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		return // never got the lock, recorded already, or nothing was to change
 	}
 	switch r.command {
-	case "deploy", "rollback", "split":
-	case "prepare":
+	case command.Deploy, command.Rollback, command.Split:
+	case command.Prepare:
 		if err == nil || !s.Deployed {
 			return // recorded by its last step, or nothing replaced
 		}
-	case "switch", "abort":
-		if s.Prepared == nil && !(s.Finishing && r.command == "switch") {
+	case command.Switch, command.Abort:
+		if s.Prepared == nil && !(s.Finishing && r.command == command.Switch) {
 			return // refused before any write
 		}
 	default:
 		return
 	}
 	e := history.Entry{
-		Time: time.Now().UTC(), Command: r.command, Color: s.Target.String(),
+		Time: time.Now().UTC(), Command: string(r.command), Color: s.Target.String(),
 		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: r.historyResult(s),
 	}
 	switch {
@@ -265,7 +266,7 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		t := s.Colors[s.Target]
 		e.Image, e.Digest, e.Revision = t.Release.Image, t.Release.Digest, t.Spec
 	}
-	if r.command == "abort" && err == nil {
+	if r.command == command.Abort && err == nil {
 		e.Result = history.ResultAborted
 	}
 	switch {
@@ -311,7 +312,7 @@ func (r *Run) finalState(ctx context.Context, s *State) ([]report.ColorState, st
 		if s.Colors != nil && s.Colors[c].Release.GitSHA != "" {
 			cs.Revision = st.Release.GitSHA
 		}
-		if p := s.Prepared; p != nil && r.command == "prepare" && p.Color == c.String() && w[c] == 0 && st.Healthy && st.Spec == p.Revision {
+		if p := s.Prepared; p != nil && r.command == command.Prepare && p.Color == c.String() && w[c] == 0 && st.Healthy && st.Spec == p.Revision {
 			// Not a color kept for rollback: the next release, waiting.
 			cs.State = "prepared, waiting for switch"
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -86,7 +87,7 @@ type findPreparedStep struct{ r *Run }
 func (findPreparedStep) String() string { return "find prepared release" }
 
 func (f findPreparedStep) Skip(s *State) (string, bool) {
-	if s.Finishing && f.r.command == "switch" {
+	if s.Finishing && f.r.command == command.Switch {
 		return fmt.Sprintf("traffic is split: the switch finishes it, all to %s", s.Target), true
 	}
 	return "", false
@@ -119,7 +120,7 @@ func (f findPreparedStep) Run(ctx context.Context, s *State) error {
 	if !st.Exists || st.Spec != p.Revision {
 		return fmt.Errorf("%s was changed since %s: it runs %s now; prepare again; nothing was changed", c, what, orNone(st.Release.Image))
 	}
-	if f.r.command == "switch" {
+	if f.r.command == command.Switch {
 		if err := f.checkSwitch(p, st, what); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
 )
 
@@ -89,7 +90,7 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 	if s.Previous.Split() {
 		return rs.r.readSplit(ctx, s)
 	}
-	if rs.r.command == "split" && s.Live == color.None {
+	if rs.r.command == command.Split && s.Live == color.None {
 		return fmt.Errorf("nothing is live for %q: a split shares traffic with a live release; deploy first", rs.r.opts.App)
 	}
 	live := s.Colors[s.Live]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
@@ -24,9 +25,9 @@ func (r *Run) readSplit(ctx context.Context, s *State) error {
 	r.deps.Reporter.Info(fmt.Sprintf("traffic is split (%s): %s holds the newer release (%s), %s the one that was live before", s.Previous, newer, why, old))
 	s.Live, s.Target = old, newer
 	switch r.command {
-	case "rollback":
+	case command.Rollback:
 		s.Live, s.Target = newer, old
-	case "switch":
+	case command.Switch:
 		// A switch puts all traffic on the newer release: it finishes
 		// the split, as it finishes a prepared release.
 		if img := r.opts.Release.Image; img != "" && img != s.Colors[newer].Release.Image {
@@ -34,12 +35,12 @@ func (r *Run) readSplit(ctx context.Context, s *State) error {
 				img, orNone(s.Colors[newer].Release.Image), newer)
 		}
 		s.Finishing = true
-	case "deploy", "split":
+	case command.Deploy, command.Split:
 		img := r.opts.Release.Image
 		switch {
 		case s.Colors[newer].Release.Image == img:
 			s.Finishing = true
-		case r.command == "deploy" && s.Colors[old].Release.Image == img:
+		case r.command == command.Deploy && s.Colors[old].Release.Image == img:
 			s.Live, s.Target, s.Finishing = newer, old, true
 		default:
 			return fmt.Errorf("traffic is split (%s) and both colors serve, so no idle color is left for %s: "+
@@ -116,7 +117,7 @@ func (r *Run) splitNotes(s *State) []string {
 
 // historyResult is the result a successful run records.
 func (r *Run) historyResult(s *State) string {
-	if r.command == "split" && !s.UpToDate {
+	if r.command == command.Split && !s.UpToDate {
 		return ResultSplit
 	}
 	return string(report.Success)

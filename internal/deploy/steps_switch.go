@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
@@ -41,7 +42,7 @@ const conflictRetries = 3
 // target already has (a split being finished goes on from where it
 // stands), else all at once.
 func (sw switchStep) percents(s *State) []int {
-	if sw.r.command == "split" {
+	if sw.r.command == command.Split {
 		return []int{sw.r.opts.SplitWeight}
 	}
 	steps := sw.r.opts.TrafficSteps
@@ -143,7 +144,7 @@ func (sw switchStep) Detail(s *State) string {
 	if sw.r.opts.DryRun {
 		return fmt.Sprintf("would switch %s -> %s (this router has no server-side dry run; nothing sent)", s.Live, s.Target)
 	}
-	if sw.r.command == "split" {
+	if sw.r.command == command.Split {
 		return fmt.Sprintf("%s -> %s: %s", s.Live, s.Target, s.Want)
 	}
 	if steps := sw.percents(s); len(steps) > 1 && s.Live != color.None {
