@@ -222,7 +222,7 @@ func checkNamespace(ctx context.Context, core coreclient.CoreV1Interface, apps a
 			return err
 		})
 		if apierrors.IsForbidden(err) {
-			return config.Errorf("kubeconfig", "the credentials may not read Deployments in namespace %q of the cluster at %s (403 Forbidden); see docs/rbac-kubernetes.yaml for the Role a run needs", ns, host)
+			return config.Errorf("kubeconfig", "the credentials may not read Deployments in namespace %q of the cluster at %s (403 Forbidden: %v); see docs/rbac-kubernetes.yaml for the Role a run needs", ns, host, err)
 		}
 	}
 	switch {
