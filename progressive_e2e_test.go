@@ -21,7 +21,8 @@ var httpRoutes = schema.GroupVersionResource{Group: "gateway.networking.k8s.io",
 // with router gateway, as a GitHub Action: a deploy in traffic steps
 // draws its traffic as a mermaid chart in the job summary; command split
 // leaves the HTTPRoute at the asked weights with result split; rollback
-// returns all traffic to the release that was live; sticky sessions are
+// returns all traffic to the release that was live; a split at 50 is
+// finished by command switch (red/black); sticky sessions are
 // refused before any write, since the plane's HTTPRoute (the Gateway API
 // standard channel) has no sessionPersistence.
 func TestBinaryGatewaySplitAndChart(t *testing.T) {
@@ -99,6 +100,20 @@ func TestBinaryGatewaySplitAndChart(t *testing.T) {
 	}
 	if outputs["result"] != "success" || outputs["active-color"] != "blue" || outputs["image"] != "registry.example.com/shop:2.0.0" {
 		t.Errorf("rollback outputs %q, want success, blue, shop:2.0.0", outputs)
+	}
+
+	// Red/black: at 50/50 the weights cannot tell the new release from
+	// the old; the history's split does, and switch finishes it.
+	run("split 50", exitOK, "BLUEGREEN_COMMAND=split", "BLUEGREEN_SPLIT_WEIGHT=50", "BLUEGREEN_IMAGE=registry.example.com/shop:4.0.0")
+	if got := weights(t, dyn, ns, "cart"); got != "blue 50 green 50" {
+		t.Errorf("after split 50 the route sends %s", got)
+	}
+	outputs, _ = run("switch", exitOK, "BLUEGREEN_COMMAND=switch")
+	if got := weights(t, dyn, ns, "cart"); got != "blue 0 green 100" {
+		t.Errorf("after the switch the route sends %s, want all to green, the split's release", got)
+	}
+	if outputs["result"] != "success" || outputs["active-color"] != "green" || outputs["image"] != "registry.example.com/shop:4.0.0" {
+		t.Errorf("switch outputs %q, want success, green, shop:4.0.0", outputs)
 	}
 }
 
