@@ -104,8 +104,8 @@ func TestRBACRoleIsEnforced(t *testing.T) {
 	if code == exitOK {
 		t.Fatalf("a service account without the Role deployed:\n%s\n%s", stdout, stderr)
 	}
-	if !strings.Contains(stdout+stderr, "forbidden") {
-		t.Errorf("the refusal does not say forbidden:\n%s\n%s", stdout, stderr)
+	if out := stdout + stderr; !strings.Contains(out, "403 Forbidden") || !strings.Contains(out, "docs/rbac-kubernetes.yaml") {
+		t.Errorf("the refusal does not say 403 Forbidden and point to the RBAC document:\n%s\n%s", stdout, stderr)
 	}
 }
 

@@ -27,13 +27,15 @@ var firstContactBackoff = []time.Duration{500 * time.Millisecond, time.Second, 2
 // the patience asked for, and a server that never answers should end the
 // run within it, not within a multiple of it. Each attempt, client-go's
 // own retries of a reset connection included, is bounded by timeout (none
-// when zero).
-func firstContact(ctx context.Context, timeout time.Duration, backoff []time.Duration, call func(context.Context) error) error {
+// when zero). server (host:port) names who did not answer: this bound and
+// the transport's own per-request one end at the same moment, and either
+// may be the one that says so.
+func firstContact(ctx context.Context, server string, timeout time.Duration, backoff []time.Duration, call func(context.Context) error) error {
 	attemptOnce := func() error {
 		if timeout <= 0 {
 			return call(ctx)
 		}
-		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no answer within %s (request-timeout): %w", timeout, context.DeadlineExceeded))
+		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no answer from %s within %s (request-timeout): %w", server, timeout, context.DeadlineExceeded))
 		defer cancel()
 		err := call(actx)
 		if err != nil && ctx.Err() == nil && actx.Err() != nil {

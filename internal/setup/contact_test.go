@@ -39,7 +39,7 @@ func TestFirstContactRetries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			calls := 0
-			err := firstContact(t.Context(), 0, backoff, func(context.Context) error { calls++; return tc.err })
+			err := firstContact(t.Context(), "api.test:443", 0, backoff, func(context.Context) error { calls++; return tc.err })
 			if !errors.Is(err, tc.err) {
 				t.Errorf("error = %v, want %v", err, tc.err)
 			}
@@ -51,7 +51,7 @@ func TestFirstContactRetries(t *testing.T) {
 	t.Run("passes on a retry", func(t *testing.T) {
 		t.Parallel()
 		calls := 0
-		err := firstContact(t.Context(), 0, backoff, func(context.Context) error {
+		err := firstContact(t.Context(), "api.test:443", 0, backoff, func(context.Context) error {
 			if calls++; calls < 3 {
 				return apierrors.NewServiceUnavailable("restarting")
 			}
@@ -68,7 +68,7 @@ func TestFirstContactRetries(t *testing.T) {
 func TestFirstContactBoundsAnAttempt(t *testing.T) {
 	t.Parallel()
 	calls := 0
-	err := firstContact(t.Context(), time.Millisecond, []time.Duration{time.Millisecond}, func(ctx context.Context) error {
+	err := firstContact(t.Context(), "api.test:443", time.Millisecond, []time.Duration{time.Millisecond}, func(ctx context.Context) error {
 		calls++
 		<-ctx.Done()
 		return ctx.Err()
@@ -76,7 +76,7 @@ func TestFirstContactBoundsAnAttempt(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || calls != 1 {
 		t.Errorf("error = %v after %d calls, want DeadlineExceeded after 1", err, calls)
 	}
-	if err != nil && !strings.Contains(err.Error(), "request-timeout") {
-		t.Errorf("error = %v, want it to name request-timeout", err)
+	if err != nil && !strings.Contains(err.Error(), "no answer from api.test:443 within 1ms (request-timeout)") {
+		t.Errorf("error = %v, want it to name the server and request-timeout", err)
 	}
 }

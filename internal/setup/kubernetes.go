@@ -210,14 +210,14 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 // server that does not answer, 5xx after retries, is a failed run (exit
 // 1) that a CI may retry.
 func checkNamespace(ctx context.Context, core coreclient.CoreV1Interface, apps appsclient.AppsV1Interface, ns, host string, timeout time.Duration) error {
-	err := firstContact(ctx, timeout, firstContactBackoff, func(ctx context.Context) error {
+	err := firstContact(ctx, hostPort(host), timeout, firstContactBackoff, func(ctx context.Context) error {
 		_, err := core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
 	if apierrors.IsForbidden(err) {
 		// A namespaced Role cannot grant reading the namespace object
 		// itself: ask for what the run needs in it instead.
-		err = firstContact(ctx, timeout, firstContactBackoff, func(ctx context.Context) error {
+		err = firstContact(ctx, hostPort(host), timeout, firstContactBackoff, func(ctx context.Context) error {
 			_, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{Limit: 1})
 			return err
 		})
@@ -270,6 +270,15 @@ func checkSource(ctx context.Context, cfg *config.Config, apps appsclient.AppsV1
 		}
 	}
 	return config.Errorf("manifest", "is required for the first deploy of %q: namespace %q has no Deployment %s-blue or %s-green to copy", cfg.App, cfg.Kubernetes.Namespace, cfg.App, cfg.App)
+}
+
+// hostPort is the host:port of a server URL, as the HTTP transport names
+// it in its errors.
+func hostPort(server string) string {
+	if u, err := url.Parse(server); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return server
 }
 
 // hostOnly drops any user and password from a server URL before it is
