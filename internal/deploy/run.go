@@ -22,8 +22,6 @@ type Run struct {
 	deps    Deps
 	// cancel stops the run with a cause: the loss of its lock.
 	cancel context.CancelCauseFunc
-	// migrated lists the SQL migrations the run applied.
-	migrated []string
 }
 
 // New returns a run of the command named name (deploy, prepare, switch,
@@ -129,7 +127,7 @@ func (r *Run) deploys() bool {
 func (r *Run) wantImage(s *State) string {
 	switch {
 	case r.deploys():
-		return r.opts.Release.Image
+		return s.Release.Image
 	case s.Prepared != nil:
 		return s.Prepared.Image
 	}
@@ -143,7 +141,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	if r.deploys() {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
-	s := &State{}
+	s := &State{Release: r.opts.Release}
 	ctx, r.cancel = context.WithCancelCause(ctx)
 	defer r.cancel(nil)
 	runner := pipeline.Runner[*State]{Observer: r.deps.Reporter, Grace: r.opts.Grace}
@@ -165,7 +163,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 	}
 	lost := s.lockLost()
 	if r.deploys() || r.command == command.Promote {
-		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
+		res.Image, res.Digest = s.Release.Image, s.Release.Digest
 	}
 	if r.command == command.Promote {
 		res.Outcome = report.Success
@@ -253,11 +251,11 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 	}
 	e := history.Entry{
 		Time: time.Now().UTC(), Command: string(r.command), Color: s.Target.String(),
-		GitSHA: r.opts.Release.GitSHA, RunURL: r.opts.Release.RunURL, Result: r.historyResult(s),
+		GitSHA: s.Release.GitSHA, RunURL: s.Release.RunURL, Result: r.historyResult(s),
 	}
 	switch {
 	case r.deploys():
-		e.Image, e.Digest = r.opts.Release.Image, r.opts.Release.Digest
+		e.Image, e.Digest = s.Release.Image, s.Release.Digest
 	case s.Prepared != nil:
 		e.Image, e.Digest, e.Revision = s.Prepared.Image, s.Prepared.Digest, s.Prepared.Revision
 	default:

@@ -94,6 +94,12 @@ type Deps struct {
 
 // State is what the steps of one run learn and decide, in order.
 type State struct {
+	// Release is what the run deploys: the release of the options, with
+	// the image and digest of the copy when the run promoted one. Options
+	// never change once the run is made; what it learns is kept here.
+	Release platform.Release
+	// Migrated lists the SQL migrations the run applied.
+	Migrated []string
 	// Previous is the routing found before anything was changed.
 	Previous router.Weights
 	// Live is the color serving when the run started; Target the color

@@ -27,7 +27,7 @@ func (d deployStep) Skip(s *State) (string, bool) { return startedAlready(s) }
 func (d deployStep) Run(ctx context.Context, s *State) error {
 	replicas := s.Colors[s.Live].Desired
 	if d.r.opts.DryRun {
-		s.note(fmt.Sprintf("deploy %s to %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(replicas, d.r.opts.FromManifest)))
+		s.note(fmt.Sprintf("deploy %s to %s (%s)", s.Release.Image, s.Target, replicasText(replicas, d.r.opts.FromManifest)))
 		if !canDryRun(d.r.deps.Platform) {
 			return nil
 		}
@@ -37,11 +37,11 @@ func (d deployStep) Run(ctx context.Context, s *State) error {
 	if err := d.r.mayWrite(ctx, s, "deploying "+s.Target.String()); err != nil {
 		return err
 	}
-	return d.r.deps.Platform.Deploy(ctx, s.Target, d.r.opts.Release, replicas)
+	return d.r.deps.Platform.Deploy(ctx, s.Target, s.Release, replicas)
 }
 
 func (d deployStep) Detail(s *State) string {
-	return fmt.Sprintf("%s -> %s (%s)", d.r.opts.Release.Image, s.Target, replicasText(s.Colors[s.Live].Desired, d.r.opts.FromManifest))
+	return fmt.Sprintf("%s -> %s (%s)", s.Release.Image, s.Target, replicasText(s.Colors[s.Live].Desired, d.r.opts.FromManifest))
 }
 
 func replicasText(n int32, fromManifest bool) string {

@@ -50,7 +50,7 @@ func (m migrateStep) Run(ctx context.Context, s *State) error {
 	}
 	if m.phase == migrate.Before && m.r.deps.SQL != nil {
 		applied, err := m.r.deps.SQL.Apply(ctx, m.r.opts.DryRun, log)
-		m.r.migrated = append(m.r.migrated, applied...)
+		s.Migrated = append(s.Migrated, applied...)
 		if m.r.opts.DryRun {
 			for _, a := range applied {
 				s.note("apply migration " + a)
@@ -82,7 +82,7 @@ func (m migrateStep) Run(ctx context.Context, s *State) error {
 
 func (m migrateStep) Detail(s *State) string {
 	var parts []string
-	if n := len(m.r.migrated); m.phase == migrate.Before && m.r.deps.SQL != nil {
+	if n := len(s.Migrated); m.phase == migrate.Before && m.r.deps.SQL != nil {
 		parts = append(parts, fmt.Sprintf("%d SQL migrations applied", n))
 	}
 	if c := m.command(); len(c) > 0 {

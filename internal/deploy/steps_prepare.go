@@ -45,7 +45,7 @@ func (m markPreparedStep) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Colors[s.Target] = st
-	rel := m.r.opts.Release
+	rel := s.Release
 	e := history.Entry{
 		Time: time.Now().UTC(), Command: "prepare", Color: s.Target.String(),
 		Image: rel.Image, Digest: rel.Digest, GitSHA: rel.GitSHA, RunURL: rel.RunURL,
@@ -62,7 +62,7 @@ func (m markPreparedStep) Run(ctx context.Context, s *State) error {
 }
 
 func (m markPreparedStep) Detail(s *State) string {
-	return fmt.Sprintf("%s prepared on %s, waiting for command switch", m.r.opts.Release.Image, s.Target)
+	return fmt.Sprintf("%s prepared on %s, waiting for command switch", s.Release.Image, s.Target)
 }
 
 // howToFinish tells, for the report, how to go on from a prepare.
@@ -72,8 +72,8 @@ func (r *Run) howToFinish(s *State) []string {
 		preview = "(this router has no preview route)"
 	}
 	return []string{
-		fmt.Sprintf("%s is prepared on %s, ready and warm %s; production still goes to %s", r.opts.Release.Image, s.Target, preview, s.Live),
-		fmt.Sprintf("to switch production to it: run again with `command: switch` and `image: %s` (other inputs as this run)", r.opts.Release.Image),
+		fmt.Sprintf("%s is prepared on %s, ready and warm %s; production still goes to %s", s.Release.Image, s.Target, preview, s.Live),
+		fmt.Sprintf("to switch production to it: run again with `command: switch` and `image: %s` (other inputs as this run)", s.Release.Image),
 		"to drop it: run again with `command: abort` (other inputs as this run)",
 	}
 }
@@ -132,7 +132,7 @@ func (f findPreparedStep) Run(ctx context.Context, s *State) error {
 // checkSwitch refuses a switch to a release that is not the one asked for
 // or not fully ready now.
 func (f findPreparedStep) checkSwitch(p *history.Entry, st platform.ColorState, what string) error {
-	want := f.r.opts.Release
+	want := f.r.opts.Release // the image input, as given
 	if want.Image != "" && (want.Image != p.Image || (want.Digest != "" && p.Digest != "" && want.Digest != p.Digest)) {
 		return fmt.Errorf("input image %q is not the prepared release (%s); nothing was changed", want.Image, what)
 	}

@@ -35,10 +35,10 @@ func (p promoteStep) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	p.r.opts.Release.Image, p.r.opts.Release.Digest = image, digest
+	s.Release.Image, s.Release.Digest = image, digest
 	return nil
 }
 
-func (p promoteStep) Detail(*State) string {
-	return fmt.Sprintf("copied as %s", p.r.opts.Release.Image)
+func (p promoteStep) Detail(s *State) string {
+	return fmt.Sprintf("copied as %s", s.Release.Image)
 }

@@ -95,7 +95,7 @@ func (rs readStep) Run(ctx context.Context, s *State) error {
 	}
 	live := s.Colors[s.Live]
 	if rs.r.deploys() && s.Live != color.None &&
-		live.Healthy && live.Release.Image == rs.r.opts.Release.Image {
+		live.Healthy && live.Release.Image == s.Release.Image {
 		s.UpToDate = true
 		s.Target = s.Live // nothing moves: the run confirms the live color
 	}

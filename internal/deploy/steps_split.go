@@ -30,13 +30,13 @@ func (r *Run) readSplit(ctx context.Context, s *State) error {
 	case command.Switch:
 		// A switch puts all traffic on the newer release: it finishes
 		// the split, as it finishes a prepared release.
-		if img := r.opts.Release.Image; img != "" && img != s.Colors[newer].Release.Image {
+		if img := s.Release.Image; img != "" && img != s.Colors[newer].Release.Image {
 			return fmt.Errorf("input image %q is not the release the split sends traffic to (%s on %s); nothing was changed",
 				img, orNone(s.Colors[newer].Release.Image), newer)
 		}
 		s.Finishing = true
 	case command.Deploy, command.Split:
-		img := r.opts.Release.Image
+		img := s.Release.Image
 		switch {
 		case s.Colors[newer].Release.Image == img:
 			s.Finishing = true
@@ -109,8 +109,8 @@ func startedAlready(s *State) (string, bool) {
 func (r *Run) splitNotes(s *State) []string {
 	return []string{
 		fmt.Sprintf("%s serves %d%% of traffic with %s; %s keeps %d%% with %s",
-			s.Target, s.Want[s.Target], r.opts.Release.Image, s.Live, s.Want[s.Live], orNone(s.Colors[s.Live].Release.Image)),
-		fmt.Sprintf("to finish: run command switch, or deploy with image %s (all traffic to %s)", r.opts.Release.Image, s.Target),
+			s.Target, s.Want[s.Target], s.Release.Image, s.Live, s.Want[s.Live], orNone(s.Colors[s.Live].Release.Image)),
+		fmt.Sprintf("to finish: run command switch, or deploy with image %s (all traffic to %s)", s.Release.Image, s.Target),
 		fmt.Sprintf("to take it back: run command rollback (all traffic to %s)", s.Live),
 	}
 }
