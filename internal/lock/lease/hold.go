@@ -135,7 +135,9 @@ func (c *claim) renewLoop(ctx context.Context) {
 // the Lease is no longer ours, and nil otherwise, also after an error that
 // the next tick may not see: the Lease stays ours until its deadline.
 func (c *claim) renewOnce(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.l.renew)
+	// A slow API server may still apply a renewal in time: give it until
+	// the Lease would lapse, not only one renew interval.
+	ctx, cancel := context.WithTimeout(ctx, max(c.deadline().Sub(c.l.now()), c.l.renew))
 	defer cancel()
 	leases := c.l.leases
 	mine := c.current()
