@@ -117,31 +117,10 @@ func stepDetail(r report.Result, s pipeline.Result) string {
 
 // headline names the run and its outcome: "bluegreen deploy of shop:
 // success".
-func headline(r report.Result) string {
-	s := "bluegreen " + orDefault(r.Command, "run")
-	if r.App != "" {
-		s += " of " + r.App
-	}
-	s += ": " + orDefault(string(r.Outcome), "unknown")
-	if r.DryRun {
-		s += " (dry run)"
-	}
-	return s
-}
+func headline(r report.Result) string { return report.Headline(r, " (dry run)") }
 
 // liveText says which color took traffic before and after the run.
-func liveText(r report.Result) string {
-	prev, next := colorName(r.PreviousColor), colorName(r.ActiveColor)
-	switch {
-	case prev == next:
-		return next + " (unchanged)"
-	case r.DryRun:
-		return prev + " → " + next + " (planned)"
-	case r.Outcome == report.Split:
-		return prev + " and " + next + " (split: both serve)"
-	}
-	return prev + " → " + next
-}
+func liveText(r report.Result) string { return report.LiveText(r, " → ") }
 
 // where says what ran where: image, digest, platform, target and router.
 func where(r report.Result) string {
@@ -223,17 +202,6 @@ func colorImage(c report.ColorState) string {
 		parts = append(parts, code(d))
 	}
 	return strings.Join(parts, " ")
-}
-
-func colorName(c string) string {
-	return orDefault(c, "none")
-}
-
-func orDefault(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // inlineEscaper makes text from anywhere (step details, API errors) safe

@@ -142,34 +142,8 @@ func cell(s string) string {
 // headline names the run and its outcome: "bluegreen deploy of shop:
 // success".
 func headline(r report.Result) string {
-	s := "bluegreen " + orDefault(r.Command, "run")
-	if r.App != "" {
-		s += " of " + r.App
-	}
-	s += ": " + orDefault(string(r.Outcome), "unknown")
-	if r.DryRun {
-		s += " (dry run: nothing was changed)"
-	}
-	return s
+	return report.Headline(r, " (dry run: nothing was changed)")
 }
 
 // liveText says which color took traffic before and after the run.
-func liveText(r report.Result) string {
-	prev, next := orDefault(r.PreviousColor, "none"), orDefault(r.ActiveColor, "none")
-	switch {
-	case prev == next:
-		return next + " (unchanged)"
-	case r.DryRun:
-		return prev + " -> " + next + " (planned)"
-	case r.Outcome == report.Split:
-		return prev + " and " + next + " (split: both serve)"
-	}
-	return prev + " -> " + next
-}
-
-func orDefault(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
-}
+func liveText(r report.Result) string { return report.LiveText(r, " -> ") }
