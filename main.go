@@ -17,14 +17,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
 
-	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/hook"
+	"github.com/bluegreen-dev/bluegreen-action/internal/modes"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/github"
@@ -85,7 +84,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	// As a Lambda container image (a lifecycle hook of CodeDeploy or ECS),
 	// the runtime API hands us events instead of a CI running a command.
 	if hook.Detect(getenv) {
-		return lambdaMain(ctx, getenv, stdout, stderr)
+		return modes.Lambda(ctx, getenv, stdout, stderr)
 	}
 	if slices.ContainsFunc(args, isHelp) {
 		return help(args, stdout, stderr)
@@ -263,74 +262,4 @@ func verifyMain(ctx context.Context, cfg *config.Config, rep report.Reporter, gi
 	res.Outcome, res.Finished = report.Success, time.Now()
 	finish(rep, stderr, res)
 	return exitOK
-}
-
-// lambdaMain serves lifecycle hook events from the Lambda runtime API
-// until the function is shut down.
-func lambdaMain(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
-	api := getenv(hook.RuntimeAPIEnv)
-	h, err := newHooks(ctx, getenv, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
-		if ierr := hook.InitError(ctx, api, err); ierr != nil {
-			fmt.Fprintf(stderr, "bluegreen: %v\n", ierr)
-		}
-		return exitInput
-	}
-	if err := hook.Serve(ctx, api, h); err != nil {
-		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
-}
-
-// newHooks builds the hook handler from the same inputs as a CI run: the
-// checks of verify-url, and CodeDeploy to report to.
-func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*hook.Hooks, error) {
-	cfg, err := config.Load(ctx, config.Lookuper(getenv))
-	if err != nil {
-		return nil, err
-	}
-	if cfg.VerifyURL == "" {
-		return nil, config.Errorf("verify-url", "is required when running as a Lambda lifecycle hook")
-	}
-	// A hook runs the checks of command verify: its inputs are validated
-	// as that command's are in any CI.
-	cfg.Command = "verify"
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	// The function's output goes to CloudWatch Logs, which masks nothing.
-	masker := &report.Masker{}
-	for _, s := range cfg.Secrets() {
-		masker.Add(s)
-	}
-	log = maskedWriter{w: log, m: masker}
-	checks, err := setup.VerifyChecks(cfg, masker.Add)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := awsapi.LoadConfig(ctx, cfg.AWS.Region, awsapi.WithHTTPTimeout(cfg.RequestTimeout.D()))
-	if err != nil {
-		return nil, config.Errorf("region", "loading the AWS configuration: %v", err)
-	}
-	return hook.New(hook.Config{
-		Checks:     hook.VerifyAll(setup.Checker(), checks),
-		CodeDeploy: codedeploy.NewFromConfig(awsCfg),
-		Budget:     cfg.VerifyTimeout.D(),
-	}, hook.WithLog(log))
-}
-
-// maskedWriter masks credentials in what is written through it; each
-// write is one line of log.
-type maskedWriter struct {
-	w io.Writer
-	m *report.Masker
-}
-
-func (mw maskedWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(mw.w, mw.m.Text(string(p))); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
