@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Defaults of LoadConfig.
@@ -22,6 +23,13 @@ const (
 	// DefaultHTTPTimeout bounds one HTTP exchange, so that a connection
 	// that hangs is retried instead of stalling the run.
 	DefaultHTTPTimeout = 30 * time.Second
+	// operationAttempts is how many whole HTTP timeouts one API call may
+	// spend, its retries included: an endpoint that accepts connections
+	// and never answers would otherwise cost every attempt its full
+	// timeout plus backoff (5 x 30 s and more), and hold a run for minutes
+	// before it fails. Throttling and 5xx answers come back fast and keep
+	// their retries within the same bound.
+	operationAttempts = 2
 )
 
 type options struct {
@@ -118,5 +126,25 @@ func LoadConfig(ctx context.Context, region string, opts ...Option) (aws.Config,
 	if o.counter != nil {
 		o.counter.Attach(&cfg)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, boundOperation(operationAttempts*o.timeout))
 	return cfg, nil
+}
+
+// boundOperation bounds one API call, every retry of it included, to d:
+// it runs at the Initialize step, before the retry loop of the Finalize
+// step, so the deadline covers all attempts and the waits between them.
+func boundOperation(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("bluegreenOperationTimeout",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				cause := fmt.Errorf("no answer within %s, retries included (request-timeout): %w", d, context.DeadlineExceeded)
+				ctx, cancel := context.WithTimeoutCause(ctx, d, cause)
+				defer cancel()
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err != nil && context.Cause(ctx) == cause {
+					err = fmt.Errorf("%w: %w", cause, err)
+				}
+				return out, md, err
+			}), middleware.Before)
+	}
 }

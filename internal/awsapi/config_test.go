@@ -166,3 +166,36 @@ func TestLoadConfigNeedsRegion(t *testing.T) {
 		t.Errorf("region: got %q, want %q", got, want)
 	}
 }
+
+// TestSilentEndpointBoundsTheWholeCall: an endpoint that accepts requests
+// and never answers costs one API call at most two HTTP timeouts, its
+// retries included, rather than every attempt's timeout plus backoff.
+func TestSilentEndpointBoundsTheWholeCall(t *testing.T) {
+	isolate(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := NewCounter()
+	cfg, err := LoadConfig(t.Context(), "eu-west-1",
+		WithEndpoint(srv.URL),
+		WithCredentials(credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")),
+		WithRetry(5, time.Millisecond),
+		WithHTTPTimeout(50*time.Millisecond),
+		WithCounter(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = elasticloadbalancingv2.NewFromConfig(cfg).DescribeListeners(t.Context(), &elasticloadbalancingv2.DescribeListenersInput{})
+	if err == nil || !strings.Contains(err.Error(), "no answer within 100ms, retries included (request-timeout)") {
+		t.Errorf("error = %v, want one that says the call got no answer within two timeouts", err)
+	}
+	if got := c.Count(); got < 1 || got > operationAttempts {
+		t.Errorf("attempts = %d, want 1 to %d: a silent endpoint must not cost all 5", got, operationAttempts)
+	}
+}

@@ -138,8 +138,9 @@ var inputs = []Input{
 		Description: "How long one call to an API (Kubernetes, AWS, a registry) may go unanswered " +
 			"before it fails; a registry's blob transfers are bounded only until they start. " +
 			"The first call to a cluster is retried a few times when it fails for a passing " +
-			"reason (refused, reset, 5xx, 429); a server that never answers ends the run with " +
-			"exit 1 rather than a hung job. A duration more than 0, e.g. `30s`.",
+			"reason (refused, reset, 5xx, 429); an AWS call spends at most twice this, its " +
+			"retries included. A server that never answers ends the run with exit 1 rather " +
+			"than a hung job. A duration more than 0, e.g. `30s`.",
 	},
 	{
 		Name:     "verify-url",
