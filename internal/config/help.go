@@ -15,7 +15,7 @@ var commandSummaries = map[string]string{
 	"switch":   "move traffic to the prepared color, after an approval",
 	"abort":    "drop the prepared color: preview back to the live color, prepared color to 0",
 	"rollback": "move traffic back to the other color, scaling it up first if needed",
-	"status":   "show what runs in each color and which one serves traffic",
+	"status":   "show what runs in each color, which one serves traffic, and a release waiting for a switch",
 	"history":  "list past deploys and rollbacks",
 	"promote":  "copy `source-image` by digest to `ecr-repository` (no Docker daemon); Argo's promote is `switch`",
 	"verify":   "check `verify-url` until it passes or `verify-timeout`",

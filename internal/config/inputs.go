@@ -65,7 +65,8 @@ var inputs = []Input{
 			"point the preview back at the live color; production is not touched. " +
 			"`rollback`: move traffic back to " +
 			"the other color, scaling it up first if it was scaled down. `status`: show " +
-			"what runs in each color and which one serves traffic. `history`: list past " +
+			"what runs in each color, which one serves traffic, and a release prepared and " +
+			"waiting for a switch. `history`: list past " +
 			"deploys and rollbacks. `promote`: copy `source-image` by digest to " +
 			"`ecr-repository` (no Docker daemon). `verify`: check `verify-url` (with " +
 			"`verify-status`, `verify-body`, `verify-headers`) until it passes or " +

@@ -405,3 +405,49 @@ func TestECSPrepareMeetsDeployLock(t *testing.T) {
 		t.Fatalf("prepare after the deploy: %v\n%s", err, log)
 	}
 }
+
+// TestStatusShowsPreparedRelease: status tells a release waiting for
+// approval from a color kept warm for a rollback, and says how to finish
+// it; once switched, nothing is shown as waiting.
+func TestStatusShowsPreparedRelease(t *testing.T) {
+	t.Parallel()
+	g := newApprovalGround(t)
+	status := func() report.Result {
+		t.Helper()
+		before := g.writes()
+		res, err, log := g.run("status", "")
+		if err != nil {
+			t.Fatalf("status: %v\n%s", err, log)
+		}
+		if n := g.writes() - before; n != 0 {
+			t.Errorf("status made %d writes", n)
+		}
+		return res
+	}
+
+	g.mustPrepare("shop:v2", color.Blue)
+	res := status()
+	if green := colorState(res, "green"); green.State != "prepared, waiting for switch" {
+		t.Errorf("status shows green as %q, want it prepared and waiting", green.State)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	if !strings.Contains(notes, "shop:v2 was prepared on green") || !strings.Contains(notes, "`command: switch` puts it live") {
+		t.Errorf("status does not say what waits and how to finish it:\n%s", notes)
+	}
+	if res.Image != "" && res.Image != "shop:v1" {
+		t.Errorf("status reports image %q; the prepared release is not what is live", res.Image)
+	}
+
+	if _, err, log := g.run("switch", "shop:v2"); err != nil {
+		t.Fatalf("switch: %v\n%s", err, log)
+	}
+	res = status()
+	if strings.Contains(strings.Join(res.Notes, "\n"), "prepared") {
+		t.Errorf("status after the switch still shows a prepared release:\n%s", strings.Join(res.Notes, "\n"))
+	}
+	for _, c := range res.Colors {
+		if c.State == "prepared, waiting for switch" {
+			t.Errorf("status after the switch shows %s as prepared", c.Color)
+		}
+	}
+}

@@ -109,7 +109,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 			confirmStep{r},
 		}
 	case command.Status:
-		return []pipeline.Step[*State]{readStep{r}}
+		return []pipeline.Step[*State]{readStep{r}, waitingStep{r}}
 	case command.Promote:
 		return []pipeline.Step[*State]{promoteStep{r}}
 	case command.History:
@@ -217,7 +217,7 @@ func (r *Run) Execute(ctx context.Context) (report.Result, error) {
 		res.Image = s.Colors[s.Target].Release.Image
 		res.Digest = s.Colors[s.Target].Release.Digest
 	}
-	if s.Prepared != nil && !r.deploys() {
+	if s.Prepared != nil && !r.deploys() && r.command != command.Status {
 		res.Image, res.Digest = s.Prepared.Image, s.Prepared.Digest
 	}
 	if err != nil {
@@ -310,7 +310,7 @@ func (r *Run) finalState(ctx context.Context, s *State) ([]report.ColorState, st
 		if s.Colors != nil && s.Colors[c].Release.GitSHA != "" {
 			cs.Revision = st.Release.GitSHA
 		}
-		if p := s.Prepared; p != nil && r.command == command.Prepare && p.Color == c.String() && w[c] == 0 && st.Healthy && st.Spec == p.Revision {
+		if p := s.Prepared; p != nil && (r.command == command.Prepare || r.command == command.Status) && p.Color == c.String() && w[c] == 0 && st.Healthy && st.Spec == p.Revision {
 			// Not a color kept for rollback: the next release, waiting.
 			cs.State = "prepared, waiting for switch"
 		}
