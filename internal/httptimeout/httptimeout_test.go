@@ -85,14 +85,18 @@ func stalling(t *testing.T) (url string, release chan struct{}) {
 func TestStreamBodyNotBounded(t *testing.T) {
 	t.Parallel()
 	url, release := stalling(t)
-	headers := httptimeout.Transport(http.DefaultTransport, 20*time.Millisecond, func(*http.Request) httptimeout.Mode { return httptimeout.Headers })
+	// The headers must arrive within the timeout for the test to say
+	// anything, so it is long enough for a machine under load; the test
+	// then waits it out once.
+	const d = time.Second
+	headers := httptimeout.Transport(http.DefaultTransport, d, func(*http.Request) httptimeout.Mode { return httptimeout.Headers })
 	resp, err := get(t, headers, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Let the timeout pass for sure by waiting for a Whole request with the
 	// same timeout to run out, then release the stream.
-	whole := httptimeout.Transport(http.DefaultTransport, 20*time.Millisecond, nil)
+	whole := httptimeout.Transport(http.DefaultTransport, d, nil)
 	wresp, err := get(t, whole, url)
 	if err != nil {
 		t.Fatal(err)
