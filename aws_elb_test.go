@@ -28,6 +28,8 @@ func classicELBServer(t *testing.T) *httptest.Server {
 			`:service/prod/shop-green","reason":"MISSING"}]}`,
 		"DescribeTaskDefinition": `{"taskDefinition":{"taskDefinitionArn":"` + taskDef + `","family":"shop","revision":1,
 			"containerDefinitions":[{"name":"web","image":"shop:v1"}]},"tags":[]}`,
+		// status looks in the history for a release waiting for a switch.
+		"ListTaskDefinitions": `{"taskDefinitionArns":[]}`,
 	}
 	elb := map[string]string{
 		"DescribeLoadBalancers": `<DescribeLoadBalancersResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/">
