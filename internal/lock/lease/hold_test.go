@@ -10,6 +10,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
@@ -109,8 +110,10 @@ func TestLostWriteAnswerIsReadBack(t *testing.T) {
 // holder, a fresh renew time.
 func takeOver(t *testing.T, client coordinationclient.LeasesGetter, ns, holder string) {
 	t.Helper()
-	// The holder's renewals may come between our read and our write.
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	// The holder's renewals may come between our read and our write; on a
+	// loaded machine that window is wide, so try often, at random moments.
+	patient := wait.Backoff{Steps: 50, Duration: 3 * time.Millisecond, Factor: 1.1, Jitter: 1}
+	err := retry.RetryOnConflict(patient, func() error {
 		le := getLease(t, client, ns)
 		now := metav1.NewMicroTime(time.Now())
 		le.Spec.HolderIdentity, le.Spec.AcquireTime, le.Spec.RenewTime = &holder, &now, &now
@@ -134,7 +137,7 @@ func TestTakeoverLosesLock(t *testing.T) {
 		confirm bool
 	}{
 		{name: "found by Confirm", renew: 29 * time.Second, confirm: true},
-		{name: "found by renewal", renew: 20 * time.Millisecond},
+		{name: "found by renewal", renew: 200 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
