@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"net/url"
 	"strings"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
 )
 
 // Secrets returns every credential the inputs hold, in every form it may
@@ -28,7 +30,7 @@ func (c *Config) Secrets() []string {
 		name, value, ok := strings.Cut(line, ":")
 		switch {
 		case line == "":
-		case !ok || !validToken(strings.TrimSpace(name)):
+		case !ok || !verify.ValidHeaderName(strings.TrimSpace(name)):
 			out = append(out, line)
 		default:
 			out = append(out, strings.TrimSpace(value))
@@ -74,22 +76,6 @@ func urlSecrets(raw string) []string {
 		u.User.String(),
 		base64.StdEncoding.EncodeToString([]byte(userinfo)),
 	}
-}
-
-// validToken accepts an RFC 9110 token, a header's name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case strings.ContainsRune("!#$%&'*+-.^_`|~", r):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // RedactURL returns raw for a message without the password of its

@@ -214,7 +214,7 @@ func ParseHeaders(s string) (http.Header, error) {
 		if !ok {
 			return nil, fmt.Errorf("line %d is not `Name: value`", i+1)
 		}
-		if !validHeaderName(name) {
+		if !ValidHeaderName(name) {
 			// Not a name: the line may be a credential pasted alone
 			// (`Bearer tok:en`), so it is not quoted.
 			return nil, fmt.Errorf("line %d: the text before ':' is not a header name (the line is not shown: it may hold a credential)", i+1)
@@ -227,8 +227,8 @@ func ParseHeaders(s string) (http.Header, error) {
 	return h, nil
 }
 
-// validHeaderName accepts an RFC 9110 token.
-func validHeaderName(s string) bool {
+// ValidHeaderName accepts an RFC 9110 token, a header's name.
+func ValidHeaderName(s string) bool {
 	if s == "" {
 		return false
 	}
