@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -62,41 +61,18 @@ func (a *AWS) validate(c *Config) []error {
 		add("target-group-green", "is the same target group as target-group-blue; each color needs its own")
 	}
 
-	alb := c.Router == "alb" && slices.Contains(Routers[c.Platform], "alb")
-	if alb && a.ListenerARN == "" {
-		add("listener-arn", "is required with router alb: the ARN of the production listener")
-	}
-	only("listener-arn", a.ListenerARN, alb, "with router alb")
-	only("rule-arn", a.RuleARN, alb, "with router alb")
-	only("test-listener-arn", a.TestListenerARN, alb, "with router alb")
 	arnOf("listener-arn", a.ListenerARN, "elasticloadbalancing", "listener/")
 	arnOf("rule-arn", a.RuleARN, "elasticloadbalancing", "listener-rule/")
 	arnOf("test-listener-arn", a.TestListenerARN, "elasticloadbalancing", "listener/")
 	if a.TestListenerARN != "" && a.TestListenerARN == a.ListenerARN {
 		add("test-listener-arn", "is the production listener; the test listener must be another one")
 	}
-
-	elb := c.Router == "elb"
-	if elb && a.LoadBalancerName == "" {
-		add("load-balancer-name", "is required with router elb: the name of the classic load balancer whose tags blue and green hold the colors' ports")
-	}
-	only("load-balancer-name", a.LoadBalancerName, elb, "with router elb")
 	if a.LoadBalancerName != "" && !elbName.MatchString(a.LoadBalancerName) {
 		add("load-balancer-name", "%q is not a load balancer name: up to 32 letters, digits and '-'", a.LoadBalancerName)
 	}
 	if _, err := a.Ports(); err != nil {
 		errs = append(errs, err)
 	}
-
-	r53 := c.Router == "route53"
-	if r53 && a.HostedZoneID == "" {
-		add("hosted-zone-id", "is required with router route53, e.g. Z0123456789ABCDEFGHIJ")
-	}
-	if r53 && a.RecordName == "" {
-		add("record-name", "is required with router route53: the name of the weighted records blue and green, e.g. shop.example.com")
-	}
-	only("hosted-zone-id", a.HostedZoneID, r53, "with router route53")
-	only("record-name", a.RecordName, r53, "with router route53")
 	if a.HostedZoneID != "" && !hostedZoneID.MatchString(a.HostedZoneID) {
 		add("hosted-zone-id", "%q is not a hosted zone ID, e.g. Z0123456789ABCDEFGHIJ", a.HostedZoneID)
 	}

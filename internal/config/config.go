@@ -137,7 +137,7 @@ func (c *Config) defaults() {
 	c.Platform = strings.ToLower(strings.TrimSpace(c.Platform))
 	c.Router = strings.ToLower(strings.TrimSpace(c.Router))
 	if c.Router == "" {
-		c.Router = map[string]string{"kubernetes": "service", "ecs": "alb", "hosts": "haproxy"}[c.Platform]
+		c.Router = defaultRouter(c.Platform)
 	}
 	if c.Hosts.Backend == "" && c.Platform == "hosts" && c.Router == "haproxy" {
 		c.Hosts.Backend = c.App

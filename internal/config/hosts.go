@@ -27,11 +27,6 @@ func (h *Hosts) validate(c *Config) []error {
 	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
 	hosts := c.Platform == "hosts"
 	haproxy := c.Router == "haproxy" && hosts
-	only := func(input, value string, ok bool, where string) {
-		if value != "" && !ok {
-			add(input, "is only used %s", where)
-		}
-	}
 	if hosts && c.Deploys() && len(h.DeployCommand) == 0 {
 		add("deploy-command", "is required to deploy with platform hosts: the command that puts image on a color's machines, e.g. ./deploy.sh")
 	}
@@ -41,10 +36,6 @@ func (h *Hosts) validate(c *Config) []error {
 	if !strings.HasPrefix(h.VersionPath, "/") || strings.ContainsAny(h.VersionPath, " \t\n") {
 		add("version-path", "%q is not a URL path, e.g. /version", h.VersionPath)
 	}
-	if haproxy && h.RuntimeAPI == "" {
-		add("haproxy-runtime-api", "is required with router haproxy: the stats socket at admin level, host:port or unix:/path")
-	}
-	only("haproxy-runtime-api", h.RuntimeAPI, haproxy, "with router haproxy")
 	if h.RuntimeAPI != "" && haproxy {
 		if path, ok := strings.CutPrefix(h.RuntimeAPI, "unix:"); ok {
 			if path == "" {
@@ -54,9 +45,6 @@ func (h *Hosts) validate(c *Config) []error {
 			add("haproxy-runtime-api", "%q is not host:port or unix:/path, e.g. 127.0.0.1:9999", h.RuntimeAPI)
 		}
 	}
-	only("haproxy-backend", h.Backend, haproxy, "with router haproxy")
-	only("haproxy-preview-backend", h.PreviewBackend, haproxy, "with router haproxy")
-	only("haproxy-history-map", h.HistoryMap, haproxy, "with router haproxy")
 	for input, v := range map[string]string{"haproxy-backend": h.Backend, "haproxy-preview-backend": h.PreviewBackend} {
 		if v != "" && !haproxyName.MatchString(v) {
 			add(input, "%q is not an HAProxy backend name: letters, digits, '-', '_', '.' and ':'", v)

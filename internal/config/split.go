@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// StickyRouters are the routers that can keep a client on the color it
-// first reached while traffic is split.
-var StickyRouters = []string{"alb", "gateway"}
-
 // maxSticky is the longest stickiness an ALB accepts (7 days); the other
 // routers are held to the same bound so that one input means one thing.
 const maxSticky = 7 * 24 * time.Hour
@@ -26,22 +22,11 @@ func parsePercent(s string) (int, error) {
 	return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s), "%"))
 }
 
-// splitRoutersOf lists the routers of the platform that can split.
-func splitRoutersOf(platform string, can []string) []string {
-	var out []string
-	for _, r := range Routers[platform] {
-		if slices.Contains(can, r) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // validateSplit checks command split, split-weight and sticky-duration.
 func (c *Config) validateSplit() []error {
 	var errs []error
 	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
-	known := oneOf(c.Router, Routers[c.Platform])
+	row, known := c.routerFamily()
 	switch {
 	case c.Command == "split" && strings.TrimSpace(c.SplitWeight) == "":
 		add("split-weight", "is required by command split: the percent of traffic for the new release, from 1 to 99, e.g. 10")
@@ -52,8 +37,8 @@ func (c *Config) validateSplit() []error {
 			add("split-weight", "is only used by command split, but command is %q", c.Command)
 		}
 	}
-	if c.Command == "split" && known && !slices.Contains(SplitRouters, c.Router) {
-		add("router", "router %q sends all traffic to one color and cannot split it; command split needs router %q", c.Router, splitRoutersOf(c.Platform, SplitRouters))
+	if c.Command == "split" && known && !row.Split {
+		add("router", "router %q sends all traffic to one color and cannot split it; command split needs router %q", c.Router, RoutersOf(c.Platform, Split))
 	}
 	if c.Command == "split" && len(c.TrafficSteps) > 0 {
 		add("traffic-steps", "is not used by command split, which sets split-weight in one write; traffic steps belong to the deploy that finishes the split")
@@ -62,10 +47,10 @@ func (c *Config) validateSplit() []error {
 		switch {
 		case d < time.Second || d > maxSticky || d%time.Second != 0:
 			add("sticky-duration", "%q is not whole seconds from 1s to 168h (7 days), e.g. 1h", d)
-		case c.Router == "haproxy" && known:
-			add("sticky-duration", "router haproxy cannot set persistence through its Runtime API; configure cookie persistence in haproxy.cfg (cookie on the backend and on each server) instead, and leave sticky-duration empty")
-		case known && !slices.Contains(StickyRouters, c.Router):
-			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, splitRoutersOf(c.Platform, StickyRouters))
+		case known && row.NoSticky != "":
+			add("sticky-duration", "%s", row.NoSticky)
+		case known && !row.Sticky:
+			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, RoutersOf(c.Platform, Sticky))
 		}
 	}
 	return errs

@@ -18,14 +18,7 @@ import (
 
 // Choices of the inputs that take one of a fixed set of values.
 var (
-	Commands  = []string{"deploy", "prepare", "switch", "split", "abort", "status", "rollback", "history", "promote", "verify"}
-	Platforms = []string{"kubernetes", "ecs", "hosts"}
-	// Routers lists the routers each platform can use.
-	Routers = map[string][]string{
-		"kubernetes": {"service", "gateway", "ingress", "elb", "route53"},
-		"ecs":        {"alb", "elb", "route53"},
-		"hosts":      {"haproxy"},
-	}
+	Commands = []string{"deploy", "prepare", "switch", "split", "abort", "status", "rollback", "history", "promote", "verify"}
 )
 
 // deploying are the commands that start a new image on the idle color.
@@ -35,10 +28,6 @@ var deploying = []string{"deploy", "prepare", "split"}
 // color (deploy, prepare): it needs an image, and the steps that come
 // with one (promotion, SQL migrations, a manifest for a first deploy).
 func (c *Config) Deploys() bool { return slices.Contains(deploying, c.Command) }
-
-// SplitRouters are the routers that can send part of the traffic to each
-// color.
-var SplitRouters = []string{"gateway", "alb", "route53", "haproxy"}
 
 // Percentages returns traffic-steps as percentages of traffic for the new
 // color: whole numbers from 1 to 100, rising, ending with 100 (added when
@@ -83,11 +72,10 @@ func (c *Config) Validate() error {
 	if !oneOf(c.Command, Commands) {
 		add("command", "unknown command %q, valid commands are %q", c.Command, Commands)
 	}
-	if !oneOf(c.Platform, Platforms) {
-		add("platform", "unknown platform %q, valid platforms are %q", c.Platform, Platforms)
-	} else if routers := Routers[c.Platform]; !oneOf(c.Router, routers) {
-		add("router", "unknown router %q for platform %s, valid routers are %q", c.Router, c.Platform, routers)
+	if !oneOf(c.Platform, PlatformNames()) {
+		add("platform", "unknown platform %q, valid platforms are %q", c.Platform, PlatformNames())
 	}
+	errs = append(errs, c.validateRouter()...)
 
 	// promote and verify act on an image or a URL, not on an app.
 	standalone := c.Command == "promote" || c.Command == "verify"
@@ -126,14 +114,8 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Percentages(); err != nil {
 		errs = append(errs, err)
-	} else if len(c.TrafficSteps) > 0 && !slices.Contains(SplitRouters, c.Router) {
-		var can []string
-		for _, r := range Routers[c.Platform] {
-			if slices.Contains(SplitRouters, r) {
-				can = append(can, r)
-			}
-		}
-		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, can)
+	} else if r, _ := routerNamed(c.Router); len(c.TrafficSteps) > 0 && !r.Split {
+		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, RoutersOf(c.Platform, Split))
 	}
 	errs = append(errs, c.validateSplit()...)
 	if _, err := verify.ParseStatus(c.VerifyStatus); err != nil {
@@ -185,18 +167,7 @@ func (k *Kubernetes) validate(c *Config) []error {
 	if k.Service != "" && k.Service == k.PreviewService {
 		add("preview-service", "%q is also the production service; the preview Service must be another one", k.PreviewService)
 	}
-	if c.Router == "gateway" && k.Route == "" {
-		add("route", "is required with router gateway: the name of the HTTPRoute whose backends are %s-blue and %s-green", c.App, c.App)
-	}
-	if k.Route != "" && c.Router != "gateway" {
-		add("route", "is only used with router gateway, but router is %q", c.Router)
-	}
-	if c.Router == "ingress" && k.Ingress == "" {
-		add("ingress", "is required with router ingress: the name of the Ingress whose backends name %s-blue or %s-green", c.App, c.App)
-	}
-	if k.Ingress != "" && c.Router != "ingress" {
-		add("ingress", "is only used with router ingress, but router is %q", c.Router)
-	} else if k.Ingress != "" && (!dns1123Subdomain.MatchString(k.Ingress) || len(k.Ingress) > 253) {
+	if k.Ingress != "" && c.Router == "ingress" && (!dns1123Subdomain.MatchString(k.Ingress) || len(k.Ingress) > 253) {
 		add("ingress", "%q is not a valid Ingress name: lower-case letters, digits, '-' and '.', at most 253 characters", k.Ingress)
 	}
 	if k.Manifest != "" {

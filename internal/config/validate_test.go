@@ -86,6 +86,7 @@ var validationCases = []struct {
 	{name: "hosts with scale-down-after", env: hostsBase.with("INPUT_SCALE-DOWN-AFTER", "10m")},
 	{name: "hosts with router service", env: hostsBase.with("INPUT_ROUTER", "service")},
 	{name: "haproxy inputs without hosts", env: validBase.with("INPUT_HAPROXY-RUNTIME-API", "127.0.0.1:9999", "INPUT_DEPLOY-COMMAND", "./deploy.sh")},
+	{name: "listener-ports without router elb", env: validBase.with("INPUT_LISTENER-PORTS", "80")},
 	{name: "gate-prometheus without prometheus-url", env: validBase.with("INPUT_GATE-PROMETHEUS", "vector(0)")},
 	{name: "prometheus-url without gate-prometheus", env: validBase.with("INPUT_PROMETHEUS-URL", "http://prometheus:9090")},
 	{name: "prometheus-url not http", env: validBase.with("INPUT_GATE-PROMETHEUS", "vector(0)", "INPUT_PROMETHEUS-URL", "prometheus:9090")},

@@ -169,7 +169,7 @@ func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, group
 		}
 		deps.Router, input = r, "record-name"
 	default:
-		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.Routers[cfg.Platform])
+		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.RoutersOf(cfg.Platform))
 	}
 	if _, err := deps.Router.Read(ctx); err != nil {
 		var tagErr *elb.TagError

@@ -182,7 +182,7 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 	case elb.Type, route53.Type:
 		// Built by the caller, which holds the AWS configuration.
 	default:
-		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.Routers["kubernetes"])
+		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.RoutersOf("kubernetes"))
 	}
 
 	deps.Locker, err = lease.New(lease.Config{Client: coord, Namespace: k.Namespace, Name: cfg.App + "-bluegreen-lock"})

@@ -68,7 +68,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	case "hosts":
 		err = hostsPlatform(ctx, cfg, rep, &b.Deps)
 	default:
-		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.Platforms)
+		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.PlatformNames())
 	}
 	if err == nil && b.Deps.History == nil && slices.Contains(approvalCommands, cfg.Command) {
 		// The prepared release is recorded in the history: without one,
