@@ -11,6 +11,10 @@
 // skipped, unless BLUEGREEN_INTEGRATION=1, in which case they fail: CI must not pass by
 // silently skipping.
 //
+// StartPlane starts a plane of one test's own from the same cached binaries, for what the shared
+// plane must not change under the tests running beside it, such as its cluster-scoped CRDs (the
+// Gateway API experimental channel, say).
+//
 //	func TestRollout(t *testing.T) {
 //		cfg := kubetest.Config(t)
 //		ns := kubetest.Namespace(t, cfg)

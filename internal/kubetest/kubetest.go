@@ -122,6 +122,13 @@ func repoRoot() (string, error) {
 // test ends. It returns the namespace's name.
 func Namespace(t testing.TB, cfg *rest.Config) string {
 	t.Helper()
+	return namespace(t, cfg, true)
+}
+
+// namespace is Namespace; withPods false skips the wait for the default
+// ServiceAccount, on a plane with no controller-manager to create it.
+func namespace(t testing.TB, cfg *rest.Config, withPods bool) string {
+	t.Helper()
 	client, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		t.Fatalf("kubetest: core client: %v", err)
@@ -151,6 +158,9 @@ func Namespace(t testing.TB, cfg *rest.Config) string {
 		}
 	})
 
+	if !withPods {
+		return name
+	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, serviceAccountTimeout, true,
 		func(ctx context.Context) (bool, error) {
 			_, err := client.ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
