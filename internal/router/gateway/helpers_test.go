@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/gateway"
@@ -27,6 +28,12 @@ type plane struct {
 func setup(t *testing.T) plane {
 	t.Helper()
 	cfg := kubetest.Config(t)
+	return setupOn(t, cfg, kubetest.Namespace(t, cfg))
+}
+
+// setupOn is setup in namespace ns of the control plane cfg reaches.
+func setupOn(t *testing.T, cfg *rest.Config, ns string) plane {
+	t.Helper()
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +42,7 @@ func setup(t *testing.T) plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plane{dyn: dyn, core: core, ns: kubetest.Namespace(t, cfg)}
+	return plane{dyn: dyn, core: core, ns: ns}
 }
 
 func (p plane) routes() dynamic.ResourceInterface {

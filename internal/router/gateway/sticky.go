@@ -55,8 +55,11 @@ func (r *Router) stickyUpToDate(rules []*rule, w router.Weights) bool {
 	return true
 }
 
-// normal drops the defaults the API server fills in, so that a rule read
-// back compares equal to the one written.
+// normal leaves out sessionName, which is the route owner's to choose
+// (it names the cookie) and does not change which color a client stays
+// on. The API server stores the rest as written: the experimental
+// channel's defaults (type Cookie, lifetimeType Session) are the values
+// persistence writes or overrides.
 func normal(p map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range p {
@@ -67,16 +70,20 @@ func normal(p map[string]any) map[string]any {
 	return out
 }
 
-// setSticky writes w's sessionPersistence into the rules.
+// setSticky writes w's sessionPersistence into the rules, keeping the
+// session name a rule's owner gave.
 func (r *Router) setSticky(rules []*rule, w router.Weights) {
 	if r.sticky <= 0 {
 		return
 	}
-	p := r.persistence(w)
 	for _, rl := range rules {
+		p := r.persistence(w)
 		if p == nil {
 			delete(rl.obj, "sessionPersistence")
 			continue
+		}
+		if old, ok := rl.obj["sessionPersistence"].(map[string]any); ok && old["sessionName"] != nil {
+			p["sessionName"] = old["sessionName"]
 		}
 		rl.obj["sessionPersistence"] = p
 	}

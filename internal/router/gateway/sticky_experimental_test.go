@@ -1,0 +1,166 @@
+package gateway_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router"
+	"github.com/bluegreen-dev/bluegreen-action/internal/router/gateway"
+)
+
+// TestSessionPersistenceOnTheExperimentalChannel runs on a control plane
+// of its own whose HTTPRoute CRD is the Gateway API experimental
+// channel's, the one that has sessionPersistence: the shared plane keeps
+// the standard channel, and CRDs are cluster-scoped. It checks what that
+// API server really accepts and stores, not what the router means to
+// write.
+func TestSessionPersistenceOnTheExperimentalChannel(t *testing.T) {
+	t.Parallel()
+	own := kubetest.StartPlane(t, kubetest.PlaneOptions{Gateway: kubetest.Experimental})
+
+	t.Run("check accepts the field and stores nothing", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		p.createRoute(t, "shop", rule(ref("shop-blue", 1)))
+		before := p.getRoute(t, "shop")
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(time.Hour)).CheckSessionPersistence(t.Context()); err != nil {
+			t.Fatalf("CheckSessionPersistence on the experimental channel: %v", err)
+		}
+		after := p.getRoute(t, "shop")
+		if before.GetResourceVersion() != after.GetResourceVersion() {
+			t.Errorf("the check wrote the route (resourceVersion %s -> %s)", before.GetResourceVersion(), after.GetResourceVersion())
+		}
+		if got := persistenceOf(t, after); got[0] != nil {
+			t.Errorf("the check left sessionPersistence %v on the route", got[0])
+		}
+	})
+
+	// Every duration sticky-duration accepts (whole seconds, 1s to 168h)
+	// is written in a form the CRD's pattern takes.
+	t.Run("durations the CRD takes", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		p.createRoute(t, "shop", rule(ref("shop-blue", 1)))
+		for _, d := range []time.Duration{time.Second, 59 * time.Second, 90 * time.Second, time.Hour, 3661 * time.Second, 99999 * time.Second, 168*time.Hour - time.Second, 168 * time.Hour} {
+			if err := p.router(t, "shop", gateway.WithSessionPersistence(d)).CheckSessionPersistence(t.Context()); err != nil {
+				t.Errorf("sticky for %s: %v", d, err)
+			}
+		}
+	})
+
+	t.Run("split, read back, idempotent, switch", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		p.createRoute(t, "shop",
+			rule(ref("shop-blue", 1)),
+			map[string]any{
+				"matches":     []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/api"}}},
+				"backendRefs": []any{ref("shop-blue", nil)},
+			})
+		split := router.Weights{color.Blue: 90, color.Green: 10}
+		sticky := gateway.WithSessionPersistence(90 * time.Minute)
+		if err := p.router(t, "shop", sticky).Set(t.Context(), split); err != nil {
+			t.Fatalf("a sticky split: %v", err)
+		}
+		stored := p.getRoute(t, "shop")
+		want := map[string]any{"type": "Cookie", "absoluteTimeout": "1h30m", "cookieConfig": map[string]any{"lifetimeType": "Permanent"}}
+		for i, got := range persistenceOf(t, stored) {
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rule %d's sessionPersistence as the API server stored it (-want +got):\n%s", i, diff)
+			}
+		}
+
+		// A router made afresh reads the split back and finds nothing to
+		// write: what the API server stored is what it asks for.
+		fresh := p.router(t, "shop", sticky)
+		if got, err := fresh.Read(t.Context()); err != nil || got[color.Blue] != 90 || got[color.Green] != 10 {
+			t.Fatalf("reading the sticky split back = %v, %v; want blue 90 green 10", got, err)
+		}
+		if err := fresh.Set(t.Context(), split); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.getRoute(t, "shop").GetResourceVersion(); got != stored.GetResourceVersion() {
+			t.Errorf("setting the same sticky split again wrote the route (resourceVersion %s -> %s)", stored.GetResourceVersion(), got)
+		}
+
+		// Another duration is written over the one stored.
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(2*time.Hour)).Set(t.Context(), split); err != nil {
+			t.Fatal(err)
+		}
+		for i, got := range persistenceOf(t, p.getRoute(t, "shop")) {
+			if got["absoluteTimeout"] != "2h" {
+				t.Errorf("rule %d after a split sticky for 2h: sessionPersistence %v", i, got)
+			}
+		}
+
+		// All traffic to one color: no client may stay on the other.
+		if err := p.router(t, "shop", sticky).Set(t.Context(), router.All(color.Green)); err != nil {
+			t.Fatal(err)
+		}
+		switched := p.getRoute(t, "shop")
+		for i, got := range persistenceOf(t, switched) {
+			if got != nil {
+				t.Errorf("rule %d after the full switch keeps sessionPersistence %v", i, got)
+			}
+		}
+		for i, got := range backends(t, switched) {
+			if want := []backend{{"shop-blue", 8080, 0}, {"shop-green", 8080, 100}}; !cmp.Equal(got, want) {
+				t.Errorf("after the full switch rule %d sends to %v, want %v", i, got, want)
+			}
+		}
+	})
+
+	// The owner may name the session (its cookie); a sticky split keeps
+	// the name.
+	t.Run("the owner's session name is kept", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		r := rule(ref("shop-blue", 1))
+		r["sessionPersistence"] = map[string]any{"sessionName": "shop-session"}
+		p.createRoute(t, "shop", r)
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(time.Hour)).Set(t.Context(), router.Weights{color.Blue: 80, color.Green: 20}); err != nil {
+			t.Fatal(err)
+		}
+		got := persistenceOf(t, p.getRoute(t, "shop"))[0]
+		want := map[string]any{"type": "Cookie", "sessionName": "shop-session", "absoluteTimeout": "1h", "cookieConfig": map[string]any{"lifetimeType": "Permanent"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("sessionPersistence after a sticky split (-want +got):\n%s", diff)
+		}
+	})
+
+	// Without sticky-duration the router leaves a sessionPersistence set
+	// on the route by its owner as it is, and the API server keeps it.
+	t.Run("the owner's own persistence is kept", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		r := rule(ref("shop-blue", 1))
+		r["sessionPersistence"] = map[string]any{"type": "Header", "sessionName": "x-shop-session"}
+		p.createRoute(t, "shop", r)
+		if err := p.router(t, "shop").Set(t.Context(), router.Weights{color.Blue: 50, color.Green: 50}); err != nil {
+			t.Fatal(err)
+		}
+		got := persistenceOf(t, p.getRoute(t, "shop"))[0]
+		if want := map[string]any{"type": "Header", "sessionName": "x-shop-session"}; !cmp.Equal(got, want) {
+			t.Errorf("the owner's sessionPersistence became %v, want %v", got, want)
+		}
+	})
+}
+
+// persistenceOf lists each rule's sessionPersistence; nil where it has none.
+func persistenceOf(t *testing.T, route *unstructured.Unstructured) []map[string]any {
+	t.Helper()
+	rules, _, err := unstructured.NestedSlice(route.Object, "spec", "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]map[string]any, len(rules))
+	for i, r := range rules {
+		out[i], _ = r.(map[string]any)["sessionPersistence"].(map[string]any)
+	}
+	return out
+}
