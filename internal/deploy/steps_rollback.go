@@ -79,6 +79,9 @@ func (su scaleUpStep) Run(ctx context.Context, s *State) error {
 }
 
 func (su scaleUpStep) Detail(s *State) string {
+	if _, ok := su.r.deps.Platform.(FixedSizer); ok {
+		return fmt.Sprintf("%s's servers back under the load balancer's health checks", s.Target)
+	}
 	return fmt.Sprintf("%s scaled to %d", s.Target, max(s.Colors[s.Live].Desired, 1))
 }
 

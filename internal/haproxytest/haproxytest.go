@@ -30,6 +30,9 @@ type Server struct {
 	Weight int
 	// NoCheck leaves the server without health checks.
 	NoCheck bool
+	// Cookie is the server's persistence cookie value, with
+	// Backend.Cookie.
+	Cookie string
 }
 
 // Backend is a backend and the frontend that sends to it.
@@ -38,6 +41,9 @@ type Backend struct {
 	Servers []Server
 	// CheckPath is the path of HTTP health checks; "/healthz" when empty.
 	CheckPath string
+	// Cookie, when set, names the cookie of HAProxy's cookie persistence:
+	// "cookie <Cookie> insert indirect nocache", as most guides write it.
+	Cookie string
 }
 
 // Options tune the configuration.
@@ -144,12 +150,18 @@ func Start(t testing.TB, opts Options, backends ...Backend) *HAProxy {
 			path = "/healthz"
 		}
 		fmt.Fprintf(&b, "backend %s\n  balance roundrobin\n  option httpchk GET %s\n", be.Name, path)
+		if be.Cookie != "" {
+			fmt.Fprintf(&b, "  cookie %s insert indirect nocache\n", be.Cookie)
+		}
 		for _, s := range be.Servers {
 			w := s.Weight
 			if w < 0 {
 				w = 0
 			}
 			line := fmt.Sprintf("  server %s %s weight %d", s.Name, s.Addr, w)
+			if s.Cookie != "" {
+				line += " cookie " + s.Cookie
+			}
 			if !s.NoCheck {
 				line += fmt.Sprintf(" check inter %dms fall 2 rise 1", inter.Milliseconds())
 			}

@@ -81,6 +81,19 @@ func newGround(t *testing.T, withPrometheus bool) *ground {
 // servers, pointed at blue.
 func newGroundWith(t *testing.T, withPrometheus, preview bool) *ground {
 	t.Helper()
+	return newGroundOf(t, withPrometheus, preview, false)
+}
+
+// newCookieGround is the ground with cookie persistence on backend shop
+// (cookie SRV, each server its own value), as the guides to blue/green on
+// HAProxy set it up.
+func newCookieGround(t *testing.T) *ground {
+	t.Helper()
+	return newGroundOf(t, false, false, true)
+}
+
+func newGroundOf(t *testing.T, withPrometheus, preview, cookies bool) *ground {
+	t.Helper()
 	g := &ground{t: t, apps: map[color.Color][]*haproxytest.App{}}
 	var servers []haproxytest.Server
 	for _, c := range color.All {
@@ -91,10 +104,17 @@ func newGroundWith(t *testing.T, withPrometheus, preview bool) *ground {
 		for i := 1; i <= 2; i++ {
 			a := haproxytest.StartApp(t, release)
 			g.apps[c] = append(g.apps[c], a)
-			servers = append(servers, haproxytest.Server{Name: fmt.Sprintf("%s%d", c, i), Addr: a.Addr, Weight: weight})
+			s := haproxytest.Server{Name: fmt.Sprintf("%s%d", c, i), Addr: a.Addr, Weight: weight}
+			if cookies {
+				s.Cookie = s.Name
+			}
+			servers = append(servers, s)
 		}
 	}
 	backends := []haproxytest.Backend{{Name: "shop", Servers: servers}}
+	if cookies {
+		backends[0].Cookie = "SRV"
+	}
 	if preview {
 		backends = append(backends, haproxytest.Backend{Name: "shop-preview", Servers: servers})
 	}

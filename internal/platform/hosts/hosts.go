@@ -264,14 +264,25 @@ func (p *Platform) Wait(ctx context.Context, c color.Color, progress func(string
 	}
 }
 
-// Scale is not possible: the machines are not bluegreen's to start or
-// stop.
 // FixedSize says why a color's size cannot change here, so that steps
 // that would scale it can skip with that reason.
 func (p *Platform) FixedSize() string {
 	return "platform hosts does not start or stop machines"
 }
 
-func (p *Platform) Scale(context.Context, color.Color, int32) error {
-	return errors.New("platform hosts does not start or stop machines; bring the color's servers up and retry")
+// Scale cannot start or stop machines: they are not bluegreen's. Scaling
+// a color up (a rollback to a color that is not ready) asks the load
+// balancer, where it can, to judge its servers afresh: a color the load
+// balancer holds out of service (HAProxy's maintenance, which it does not
+// health-check) comes back under its checks, and Wait then waits for
+// them. Elsewhere, and to scale down, it fails.
+func (p *Platform) Scale(ctx context.Context, c color.Color, n int32) error {
+	rc, ok := p.cfg.Fleet.(Rechecker)
+	if n <= 0 || !ok {
+		return errors.New("platform hosts does not start or stop machines; bring the color's servers up and retry")
+	}
+	if err := rc.Recheck(ctx, c); err != nil {
+		return fmt.Errorf("putting the servers of %s under fresh health checks: %w", c, err)
+	}
+	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
@@ -37,16 +37,32 @@ type Config struct {
 type Router struct {
 	api     API
 	backend string
+	sticky  time.Duration
 }
 
-var _ router.Router = (*Router)(nil)
+var (
+	_ router.Router = (*Router)(nil)
+	_ router.Warner = (*Router)(nil)
+)
+
+// Option tunes a Router.
+type Option func(*Router)
+
+// WithSticky records that sticky sessions of d were asked. HAProxy's
+// cookie persistence keeps them; its lifetime is haproxy.cfg's, so the
+// router only warns after a switch that d is not what decides it.
+func WithSticky(d time.Duration) Option { return func(r *Router) { r.sticky = d } }
 
 // New returns the router of cfg.Backend.
-func New(cfg Config) (*Router, error) {
+func New(cfg Config, opts ...Option) (*Router, error) {
 	if cfg.API == nil || cfg.Backend == "" {
 		return nil, errors.New("haproxy router: API and Backend are required")
 	}
-	return &Router{api: cfg.API, backend: cfg.Backend}, nil
+	r := &Router{api: cfg.API, backend: cfg.Backend}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
 
 // Backend names the backend the router drives.
@@ -101,7 +117,9 @@ func (r *Router) Servers(ctx context.Context, c color.Color) ([]Server, error) {
 	return out, nil
 }
 
-// Read returns each color's share of the backend's total weight.
+// Read returns each color's share of the weight of the backend's servers
+// in service: a server in maintenance takes no traffic, whatever its
+// weight.
 func (r *Router) Read(ctx context.Context) (router.Weights, error) {
 	list, err := r.servers(ctx, r.backend)
 	if err != nil {
@@ -114,7 +132,7 @@ func weightsOf(list []Server) router.Weights {
 	sum := map[color.Color]int{}
 	total := 0
 	for _, s := range list {
-		if s.Color != color.None {
+		if s.Color != color.None && !s.Maint {
 			sum[s.Color] += s.Weight
 			total += s.Weight
 		}
@@ -124,88 +142,6 @@ func weightsOf(list []Server) router.Weights {
 	}
 	blue := int(math.Round(100 * float64(sum[color.Blue]) / float64(total)))
 	return router.Weights{color.Blue: blue, color.Green: 100 - blue}
-}
-
-// Set gives each server the weight that makes w: raises first, then
-// lowers, so that some server carries weight at every moment. Servers
-// already at their weight are not written.
-func (r *Router) Set(ctx context.Context, w router.Weights) error {
-	list, err := r.servers(ctx, r.backend)
-	if err != nil {
-		return err
-	}
-	want := targetWeights(list, w)
-	var raise, lower []string
-	for _, s := range list {
-		t, ok := want[s.Name]
-		switch {
-		case !ok || t == s.Weight:
-		case t > s.Weight:
-			raise = append(raise, s.Name)
-		default:
-			lower = append(lower, s.Name)
-		}
-	}
-	for _, name := range append(raise, lower...) {
-		if err := r.setWeight(ctx, name, want[name]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *Router) setWeight(ctx context.Context, server string, weight int) error {
-	cmd := "set weight " + r.backend + "/" + server + " " + strconv.Itoa(weight)
-	out, err := r.api.Do(ctx, cmd)
-	if err != nil {
-		return fmt.Errorf("setting the weight of %s/%s to %d: %w", r.backend, server, weight, err)
-	}
-	if out = strings.TrimSpace(out); out != "" {
-		return fmt.Errorf("setting the weight of %s/%s to %d: HAProxy answered %q", r.backend, server, weight, out)
-	}
-	return nil
-}
-
-// targetWeights returns the weight of each colored server that makes w.
-// All traffic to a color gives its servers their full weight (the one the
-// configuration gives, or the backend's highest when that is 0). A split
-// gives each color's servers equal weights whose sum is the color's share.
-func targetWeights(list []Server, w router.Weights) map[string]int {
-	count := map[color.Color]int{}
-	full := 0
-	for _, s := range list {
-		count[s.Color]++
-		full = max(full, s.InitialWeight)
-	}
-	if full == 0 {
-		full = 1
-	}
-	// scale is the weight of one percent, as high as keeps every server
-	// within HAProxy's maximum, for the finest split.
-	scale := math.Inf(1)
-	for _, c := range color.All {
-		if p := w[c]; p > 0 && p < 100 && count[c] > 0 {
-			scale = math.Min(scale, float64(maxWeight*count[c])/float64(p))
-		}
-	}
-	out := map[string]int{}
-	for _, s := range list {
-		if s.Color == color.None {
-			continue
-		}
-		switch p := w[s.Color]; {
-		case p <= 0:
-			out[s.Name] = 0
-		case p >= 100:
-			out[s.Name] = s.InitialWeight
-			if out[s.Name] == 0 {
-				out[s.Name] = full
-			}
-		default:
-			out[s.Name] = max(1, int(math.Round(float64(p)*scale/float64(count[s.Color]))))
-		}
-	}
-	return out
 }
 
 // Verify checks that every server of c is up in HAProxy's own checks.
@@ -236,22 +172,31 @@ func (r *Router) Verify(ctx context.Context, c color.Color) error {
 // a restarted server only after its next failed checks) is never taken
 // for the new release being healthy. Servers without checks are left as
 // they are.
+//
+// A server in maintenance (a color at 0% on a backend with cookie
+// persistence) is put back in service first: HAProxy does not check a
+// server in maintenance, and takes one out of it as up at once, before
+// any check. Both commands go on one line, so that HAProxy runs them back
+// to back and the server is up between them for as short a time as the
+// Runtime API allows.
 func (r *Router) Recheck(ctx context.Context, c color.Color) error {
 	list, err := r.Servers(ctx, c)
 	if err != nil {
 		return err
 	}
 	for _, s := range list {
-		if !s.Checked {
+		var cmds []string
+		if s.Maint {
+			cmds = append(cmds, "set server "+r.backend+"/"+s.Name+" state ready")
+		}
+		if s.Checked {
+			cmds = append(cmds, "set server "+r.backend+"/"+s.Name+" health down")
+		}
+		if len(cmds) == 0 {
 			continue // forced down, it would stay down: nothing checks it
 		}
-		cmd := "set server " + r.backend + "/" + s.Name + " health down"
-		out, err := r.api.Do(ctx, cmd)
-		if err != nil {
-			return fmt.Errorf("setting %s/%s down until its next checks: %w", r.backend, s.Name, err)
-		}
-		if out = strings.TrimSpace(out); out != "" {
-			return fmt.Errorf("setting %s/%s down until its next checks: HAProxy answered %q", r.backend, s.Name, out)
+		if err := r.do(ctx, strings.Join(cmds, "; "), "putting %s/%s under fresh health checks", s.Name); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -26,6 +26,10 @@ type Server struct {
 	State string
 	// Checked is set when HAProxy health-checks the server.
 	Checked bool
+	// Maint is set when the server is in maintenance: it takes no
+	// traffic at all, not even from a client whose cookie names it, and
+	// HAProxy does not health-check it.
+	Maint bool
 }
 
 // colorOf returns the color a server's name starts with.
@@ -82,7 +86,7 @@ func parseServersState(out string) ([]Server, error) {
 		}
 		switch {
 		case admin&0x27 != 0: // SRV_ADMF_*MAINT: forced, inherited, configured or resolver maintenance
-			s.State = "maintenance"
+			s.State, s.Maint = "maintenance", true
 		case admin&0x18 != 0: // SRV_ADMF_*DRAIN
 			s.State = "drain"
 		}
