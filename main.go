@@ -20,6 +20,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/hook"
@@ -66,14 +67,14 @@ func isHelp(arg string) bool {
 // help answers `bluegreen help [command]`, `bluegreen [command] --help` and
 // `-h`: exit 0 with the help on stdout, or 2 for an unknown command.
 func help(args []string, stdout, stderr io.Writer) int {
-	command := ""
+	var c command.Name
 	for _, a := range args {
 		if !isHelp(a) {
-			command = strings.ToLower(a)
+			c = command.Name(strings.ToLower(a))
 			break
 		}
 	}
-	if err := config.WriteHelp(stdout, command); err != nil {
+	if err := config.WriteHelp(stdout, c); err != nil {
 		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
 		return exitInput
 	}
@@ -120,7 +121,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 			rep.Mask(s)
 		}
 		if len(args) > 0 {
-			cfg.Command = strings.ToLower(args[0])
+			cfg.Command = command.Name(strings.ToLower(args[0]))
 		}
 		if len(args) > 1 {
 			err = config.Errorf("command", "unexpected arguments %q; inputs come from the environment, see --help", args[1:])
@@ -132,7 +133,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 		res.Command, res.App, res.Platform, res.Router, res.DryRun = cfg.Command, cfg.App, cfg.Platform, cfg.Router, bool(cfg.DryRun)
 		res.Image = cfg.Image
 	}
-	if err == nil && cfg.Command == "verify" {
+	if err == nil && cfg.Command == command.Verify {
 		return verifyMain(ctx, cfg, rep, github, stderr, res)
 	}
 	var built *setup.Built
@@ -149,7 +150,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	out, err := deploy.New(cfg.Command, built.Options, built.Deps).Execute(ctx)
-	if cfg.Command != "promote" {
+	if cfg.Command != command.Promote {
 		out.Platform, out.Router, out.Target = cfg.Platform, cfg.Router, target(cfg)
 	}
 	out.AWSCalls, out.Version = built.AWS.Count(), version

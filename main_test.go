@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 )
 
@@ -46,9 +47,9 @@ func runMain(t *testing.T, args []string, e env) (code int, stdout, stderr strin
 
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
-	help := func(command string) string {
+	help := func(c command.Name) string {
 		var b strings.Builder
-		if err := config.WriteHelp(&b, command); err != nil {
+		if err := config.WriteHelp(&b, c); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()
@@ -102,18 +103,18 @@ func TestVersionStamped(t *testing.T) {
 func TestHelpOfEachCommand(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	for _, command := range config.Commands {
-		out, err := exec.Command(bin, command, "--help").Output()
+	for _, c := range command.All() {
+		out, err := exec.Command(bin, string(c), "--help").Output()
 		if err != nil {
-			t.Fatalf("%s --help: %v", command, err)
+			t.Fatalf("%s --help: %v", c, err)
 		}
-		for _, in := range config.InputsOf(command) {
+		for _, in := range config.InputsOf(c) {
 			head := "  " + in.Name + " / " + in.Env()
 			if in.Default != "" {
 				head += " (default " + in.Default + ")"
 			}
 			if !strings.Contains(string(out), head+"\n") {
-				t.Errorf("%s --help has no line %q", command, head)
+				t.Errorf("%s --help has no line %q", c, head)
 			}
 		}
 	}

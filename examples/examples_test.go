@@ -15,7 +15,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 const actionRef = "bluegreen-dev/bluegreen-action@"
@@ -167,8 +167,8 @@ func TestApprovalExamples(t *testing.T) {
 			return err
 		}
 		for _, m := range commandUse.FindAllStringSubmatch(string(data), -1) {
-			if !slices.Contains(config.Commands, m[1]) {
-				t.Errorf("%s: command %q is not one of %q", path, m[1], config.Commands)
+			if !command.Name(m[1]).Known() {
+				t.Errorf("%s: command %q is not one of %q", path, m[1], command.All())
 			}
 			used[path] = append(used[path], m[1])
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 var (
@@ -42,7 +43,7 @@ func (a *AWS) validate(c *Config) []error {
 	}
 
 	ecs := c.Platform == "ecs"
-	if ecs && c.Command != "promote" && a.Cluster == "" {
+	if ecs && c.Command != command.Promote && a.Cluster == "" {
 		add("cluster", "is required with platform ecs: the ECS cluster of the services %s-blue and %s-green", c.App, c.App)
 	}
 	if a.Cluster != "" && !ecsCluster.MatchString(a.Cluster) {
@@ -142,7 +143,7 @@ func (a *AWS) Ports() ([]int32, error) {
 func (p *Promote) validate(c *Config) []error {
 	var errs []error
 	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
-	if c.Command == "promote" {
+	if c.Command == command.Promote {
 		if p.SourceImage == "" {
 			add("source-image", "is required to promote: the image to copy, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:...")
 		}

@@ -6,18 +6,20 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // Config is every input of a run. The env tag is the input's name in
 // upper snake case; see Lookuper for the two spellings it is read from.
 // Inputs are documented for users in action.yml; keep the two in step.
 type Config struct {
-	Command     string   `env:"COMMAND, default=deploy"`
-	Platform    string   `env:"PLATFORM, default=kubernetes"`
-	App         string   `env:"APP"`
-	Image       string   `env:"IMAGE"`
-	DryRun      Bool     `env:"DRY_RUN, default=false"`
-	WaitTimeout Duration `env:"WAIT_TIMEOUT, default=10m"`
+	Command     command.Name `env:"COMMAND, default=deploy"`
+	Platform    string       `env:"PLATFORM, default=kubernetes"`
+	App         string       `env:"APP"`
+	Image       string       `env:"IMAGE"`
+	DryRun      Bool         `env:"DRY_RUN, default=false"`
+	WaitTimeout Duration     `env:"WAIT_TIMEOUT, default=10m"`
 	// RequestTimeout bounds one API call, so that a server that accepts
 	// a connection and never answers cannot hang a run.
 	RequestTimeout Duration `env:"REQUEST_TIMEOUT, default=30s"`
@@ -133,7 +135,7 @@ func Load(ctx context.Context, l envconfig.Lookuper) (*Config, error) {
 
 // defaults fills the inputs whose default depends on other inputs.
 func (c *Config) defaults() {
-	c.Command = strings.ToLower(strings.TrimSpace(c.Command))
+	c.Command = command.Name(strings.ToLower(strings.TrimSpace(string(c.Command))))
 	c.Platform = strings.ToLower(strings.TrimSpace(c.Platform))
 	c.Router = strings.ToLower(strings.TrimSpace(c.Router))
 	if c.Router == "" {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -24,12 +25,17 @@ func (e *Error) Error() string {
 // Errorf returns an *Error for input. A string argument, the value of an
 // input as a rule, is cut to maxQuoted bytes: an error quotes a bad value
 // so the user can find it, and a 100 KB value pasted by mistake must not
-// make a 200 KB line of every log and annotation.
+// make a 200 KB line of every log and annotation. A value of a named
+// string type (a command.Name) is cut as a string is.
 func Errorf(input, format string, args ...any) error {
 	cut := make([]any, len(args))
 	for i, a := range args {
-		if s, ok := a.(string); ok {
-			a = Cut(s)
+		if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+			if s, ok := a.(fmt.Stringer); ok {
+				a = Cut(s.String())
+			} else {
+				a = Cut(v.String())
+			}
 		}
 		cut[i] = a
 	}

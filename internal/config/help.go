@@ -5,10 +5,12 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // commandSummaries say in one line what each command does, for help.
-var commandSummaries = map[string]string{
+var commandSummaries = map[command.Name]string{
 	"deploy":   "roll `image` out to the idle color, check it, then move traffic to it",
 	"split":    "roll `image` out to the idle color, check it, then send it `split-weight` percent of traffic",
 	"prepare":  "deploy `image` to the idle color, check it, and leave it warm behind the preview for approval",
@@ -28,24 +30,24 @@ const helpInputs = `Inputs come from the environment, under either name: the act
 BLUEGREEN_WAIT_TIMEOUT in any CI. A non-empty action input wins.
 `
 
-// WriteHelp writes the help of command, or of bluegreen as a whole when
-// command is empty: what it does and every input it reads, with both
+// WriteHelp writes the help of command c, or of bluegreen as a whole when
+// c is empty: what it does and every input it reads, with both
 // spellings, its default and its description. It is made from the same
 // table as the README's inputs, which a test holds to action.yml.
-func WriteHelp(w io.Writer, command string) error {
+func WriteHelp(w io.Writer, c command.Name) error {
 	var b strings.Builder
-	if command == "" {
+	if c == "" {
 		writeOverview(&b)
 	} else {
-		summary, ok := commandSummaries[command]
+		summary, ok := commandSummaries[c]
 		if !ok {
-			return Errorf("command", "unknown command %q, valid commands are %q", command, Commands)
+			return Errorf("command", "unknown command %q, valid commands are %q", c, command.All())
 		}
-		fmt.Fprintf(&b, "bluegreen %s: %s\n\n", command, summary)
-		fmt.Fprintf(&b, "Usage:\n  bluegreen %s\n\n", command)
+		fmt.Fprintf(&b, "bluegreen %s: %s\n\n", c, summary)
+		fmt.Fprintf(&b, "Usage:\n  bluegreen %s\n\n", c)
 		b.WriteString(helpInputs)
-		fmt.Fprintf(&b, "\nInputs of %s:\n", command)
-		for _, in := range InputsOf(command) {
+		fmt.Fprintf(&b, "\nInputs of %s:\n", c)
+		for _, in := range InputsOf(c) {
 			writeInput(&b, in, false)
 		}
 	}
@@ -61,7 +63,7 @@ func writeOverview(b *strings.Builder) {
 	b.WriteString("  bluegreen <command> --help   the inputs of a command\n")
 	b.WriteString("  bluegreen --version\n\n")
 	b.WriteString("Commands:\n")
-	for _, c := range Commands {
+	for _, c := range command.All() {
 		fmt.Fprintf(b, "  %-9s %s\n", c, commandSummaries[c])
 	}
 	b.WriteString("\n" + helpInputs)
@@ -91,11 +93,15 @@ func writeInput(b *strings.Builder, in Input, withCommands bool) {
 	}
 }
 
-func commandList(cs []string) string {
-	if slices.Equal(cs, Commands) {
+func commandList(cs []command.Name) string {
+	if slices.Equal(cs, command.All()) {
 		return "every command"
 	}
-	return strings.Join(cs, ", ")
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }
 
 // wrap breaks s into lines of at most width characters, at spaces; a word

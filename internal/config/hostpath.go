@@ -6,6 +6,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // As a Docker action, bluegreen runs in a container that sees one folder of
@@ -28,7 +30,7 @@ func cannotSee(input, hostWS, ws, format string, args ...any) error {
 	return Errorf(input, format+"; the action's container sees only the workspace (%s on the runner, mounted at %s). "+
 		"Either %s, or install bluegreen on the runner with `uses: bluegreen-dev/bluegreen-action/setup@v1` and "+
 		"`run: bluegreen %s`, which reads the runner's files and runs its credential plugins",
-		append(args, hostWS, ws, ways, "deploy")...)
+		append(args, hostWS, ws, ways, command.Deploy)...)
 }
 
 // runnerContainer says where the host's workspace is seen, when bluegreen
@@ -139,7 +141,7 @@ func (c *Config) FromHost(getenv func(string) string) error {
 // usesKubeconfig reports whether the run reaches a cluster through a
 // kubeconfig.
 func (c *Config) usesKubeconfig() bool {
-	return c.Platform == "kubernetes" && c.AWS.EKSCluster == "" && c.Command != "promote" && c.Command != "verify"
+	return c.Platform == "kubernetes" && c.AWS.EKSCluster == "" && !c.Command.Standalone()
 }
 
 // isPath tells a path from kubeconfig content (YAML or JSON, many lines).

@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"strings"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // Input is one input as users meet it: in a workflow's `with:`, as a
@@ -17,7 +19,7 @@ type Input struct {
 	// that depends on other inputs is told in Description instead).
 	Default string
 	// Commands are the commands that read the input.
-	Commands []string
+	Commands []command.Name
 	// Description is action.yml's description, folded onto one line.
 	Description string
 }
@@ -31,11 +33,11 @@ func (i Input) Env() string {
 // Inputs returns every input, in action.yml's order.
 func Inputs() []Input { return slices.Clone(inputs) }
 
-// InputsOf returns the inputs that command reads, in action.yml's order.
-func InputsOf(command string) []Input {
+// InputsOf returns the inputs that command c reads, in action.yml's order.
+func InputsOf(c command.Name) []Input {
 	var out []Input
 	for _, in := range inputs {
-		if slices.Contains(in.Commands, command) {
+		if slices.Contains(in.Commands, c) {
 			out = append(out, in)
 		}
 	}
@@ -44,11 +46,12 @@ func InputsOf(command string) []Input {
 
 // Who reads what. platformCommands act on the two colors of an app.
 var (
-	allCommands      = Commands
-	platformCommands = []string{"deploy", "prepare", "switch", "abort", "rollback", "status", "history"}
+	allCommands      = command.All()
+	platformCommands = []command.Name{command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback, command.Status, command.History}
 )
 
-func cmds(c ...string) []string { return c }
+// cmds lists the commands that read an input; a test checks each is known.
+func cmds(c ...command.Name) []command.Name { return c }
 
 var inputs = []Input{
 	{
@@ -135,7 +138,7 @@ var inputs = []Input{
 	{
 		Name:     "request-timeout",
 		Default:  "30s",
-		Commands: append(slices.Clone(platformCommands), "promote"),
+		Commands: append(slices.Clone(platformCommands), command.Promote),
 		Description: "How long one call to an API (Kubernetes, AWS, a registry) may go unanswered " +
 			"before it fails; a registry's blob transfers are bounded only until they start. " +
 			"The first call to a cluster is retried a few times when it fails for a passing " +

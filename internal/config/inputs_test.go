@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // TestInputsMatchAction holds the inputs table, which help and the README
@@ -57,8 +59,8 @@ func TestInputsMatchAction(t *testing.T) {
 			t.Errorf("input %q: the inputs table names no command that reads it", name)
 		}
 		for _, c := range in.Commands {
-			if !slices.Contains(Commands, c) {
-				t.Errorf("input %q: unknown command %q, valid commands are %q", name, c, Commands)
+			if !c.Known() {
+				t.Errorf("input %q: unknown command %q, valid commands are %q", name, c, command.All())
 			}
 		}
 		// The variable is what Lookuper reads.
@@ -147,18 +149,18 @@ func TestWriteReadmeTable(t *testing.T) {
 // description.
 func TestHelpListsInputs(t *testing.T) {
 	t.Parallel()
-	for _, command := range append([]string{""}, Commands...) {
+	for _, c := range append([]command.Name{""}, command.All()...) {
 		var b strings.Builder
-		if err := WriteHelp(&b, command); err != nil {
-			t.Fatalf("WriteHelp(%q): %v", command, err)
+		if err := WriteHelp(&b, c); err != nil {
+			t.Fatalf("WriteHelp(%q): %v", c, err)
 		}
 		got := parseHelp(t, b.String())
 		want := inputs
-		if command != "" {
-			want = InputsOf(command)
+		if c != "" {
+			want = InputsOf(c)
 		}
 		if len(want) == 0 {
-			t.Errorf("command %q reads no input", command)
+			t.Errorf("command %q reads no input", c)
 		}
 		var gotNames, wantNames []string
 		for _, e := range got {
@@ -168,20 +170,20 @@ func TestHelpListsInputs(t *testing.T) {
 			wantNames = append(wantNames, in.Name)
 		}
 		if !slices.Equal(gotNames, wantNames) {
-			t.Errorf("help %q lists inputs %q, want %q", command, gotNames, wantNames)
+			t.Errorf("help %q lists inputs %q, want %q", c, gotNames, wantNames)
 			continue
 		}
 		for i, in := range want {
 			e := got[i]
 			head := in.Name + " / " + in.Env()
 			if !strings.HasPrefix(e.head, head) {
-				t.Errorf("help %q: heading %q, want it to start %q", command, e.head, head)
+				t.Errorf("help %q: heading %q, want it to start %q", c, e.head, head)
 			}
 			if hasDefault := strings.Contains(e.head, "default "+in.Default); in.Default != "" && !hasDefault {
-				t.Errorf("help %q: heading %q does not give the default %q", command, e.head, in.Default)
+				t.Errorf("help %q: heading %q does not give the default %q", c, e.head, in.Default)
 			}
 			if got, want := e.desc, fold(in.Description); got != want {
-				t.Errorf("help %q, input %q: description\n%q, want\n%q", command, in.Name, got, want)
+				t.Errorf("help %q, input %q: description\n%q, want\n%q", c, in.Name, got, want)
 			}
 		}
 	}

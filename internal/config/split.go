@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // maxSticky is the longest stickiness an ALB accepts (7 days); the other
@@ -28,19 +30,19 @@ func (c *Config) validateSplit() []error {
 	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
 	row, known := c.routerFamily()
 	switch {
-	case c.Command == "split" && strings.TrimSpace(c.SplitWeight) == "":
+	case c.Command == command.Split && strings.TrimSpace(c.SplitWeight) == "":
 		add("split-weight", "is required by command split: the percent of traffic for the new release, from 1 to 99, e.g. 10")
 	case c.SplitWeight != "":
 		if p, err := parsePercent(c.SplitWeight); err != nil || p < 1 || p > 99 {
 			add("split-weight", "%q is not a percentage from 1 to 99, e.g. 10 (100 is a deploy; 0 leaves the release out)", c.SplitWeight)
-		} else if c.Command != "split" {
+		} else if c.Command != command.Split {
 			add("split-weight", "is only used by command split, but command is %q", c.Command)
 		}
 	}
-	if c.Command == "split" && known && !row.Split {
+	if c.Command == command.Split && known && !row.Split {
 		add("router", "router %q sends all traffic to one color and cannot split it; command split needs router %q", c.Router, RoutersOf(c.Platform, Split))
 	}
-	if c.Command == "split" && len(c.TrafficSteps) > 0 {
+	if c.Command == command.Split && len(c.TrafficSteps) > 0 {
 		add("traffic-steps", "is not used by command split, which sets split-weight in one write; traffic steps belong to the deploy that finishes the split")
 	}
 	if d := c.StickyDuration.D(); d != 0 {
@@ -65,8 +67,8 @@ var splitSkips = []string{"traffic-steps", "traffic-step-pause", "scale-down-aft
 // every row.
 func init() {
 	for i, in := range inputs {
-		if slices.Contains(in.Commands, "deploy") && !slices.Contains(in.Commands, "split") && !slices.Contains(splitSkips, in.Name) {
-			inputs[i].Commands = append(slices.Clone(in.Commands), "split")
+		if slices.Contains(in.Commands, command.Deploy) && !slices.Contains(in.Commands, command.Split) && !slices.Contains(splitSkips, in.Name) {
+			inputs[i].Commands = append(slices.Clone(in.Commands), command.Split)
 		}
 	}
 }

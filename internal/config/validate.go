@@ -13,21 +13,13 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/verify"
 )
 
-// Choices of the inputs that take one of a fixed set of values.
-var (
-	Commands = []string{"deploy", "prepare", "switch", "split", "abort", "status", "rollback", "history", "promote", "verify"}
-)
-
-// deploying are the commands that start a new image on the idle color.
-var deploying = []string{"deploy", "prepare", "split"}
-
 // Deploys reports whether the command starts a new image on the idle
-// color (deploy, prepare): it needs an image, and the steps that come
-// with one (promotion, SQL migrations, a manifest for a first deploy).
-func (c *Config) Deploys() bool { return slices.Contains(deploying, c.Command) }
+// color; see command.Name.Deploys.
+func (c *Config) Deploys() bool { return c.Command.Deploys() }
 
 // Percentages returns traffic-steps as percentages of traffic for the new
 // color: whole numbers from 1 to 100, rising, ending with 100 (added when
@@ -69,8 +61,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, Errorf(input, format, args...))
 	}
 
-	if !oneOf(c.Command, Commands) {
-		add("command", "unknown command %q, valid commands are %q", c.Command, Commands)
+	if !c.Command.Known() {
+		add("command", "unknown command %q, valid commands are %q", c.Command, command.All())
 	}
 	if !oneOf(c.Platform, PlatformNames()) {
 		add("platform", "unknown platform %q, valid platforms are %q", c.Platform, PlatformNames())
@@ -78,9 +70,8 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateRouter()...)
 
 	// promote and verify act on an image or a URL, not on an app.
-	standalone := c.Command == "promote" || c.Command == "verify"
 	switch {
-	case c.App == "" && standalone:
+	case c.App == "" && c.Command.Standalone():
 	case c.App == "":
 		add("app", "is required: the application's name, e.g. shop")
 	case len(c.App) > maxAppLen || !dns1035.MatchString(c.App):
@@ -127,7 +118,7 @@ func (c *Config) Validate() error {
 	if _, err := verify.ParseHeaders(c.VerifyHeaders); err != nil {
 		add("verify-headers", "%v", err)
 	}
-	if c.Command == "verify" {
+	if c.Command == command.Verify {
 		if c.VerifyURL == "" {
 			add("verify-url", "is required by command verify: the URL to check, e.g. https://shop.example.com/healthz")
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -180,9 +181,9 @@ func (g *awsGround) imageOf(c string) string {
 	return g.ecs.TaskDefinitionTags(aws.ToString(svc.TaskDefinition))[ecs.ImageTag]
 }
 
-// awsFaultRun runs command over the doubles as aws_test.go's run does,
+// awsFaultRun runs command name over the doubles as aws_test.go's run does,
 // with the ELBv2 client the code sees replaced by f.
-func awsFaultRun(ctx context.Context, g *awsGround, f *flappingELB, command, image string) run {
+func awsFaultRun(ctx context.Context, g *awsGround, f *flappingELB, name, image string) run {
 	groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
 	log := &syncBuffer{}
 	p, err := ecs.New(ecs.Config{API: g.ecs, ELB: f, Cluster: "prod", App: "shop", TargetGroups: groups},
@@ -209,7 +210,7 @@ func awsFaultRun(ctx context.Context, g *awsGround, f *flappingELB, command, ima
 		RevertBackoff: 5 * time.Millisecond,
 	}
 	deps := deploy.Deps{Platform: p, Router: r, Reporter: plain.New(log), Checker: &verify.Checker{Interval: time.Millisecond}, Locker: lk}
-	res, err := deploy.New(command, opts, deps).Execute(ctx)
+	res, err := deploy.New(command.Name(name), opts, deps).Execute(ctx)
 	return run{res: res, err: err, log: log}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/gate"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
@@ -79,7 +80,7 @@ func newAWSGround(t *testing.T) *awsGround {
 }
 
 // run executes command with the ECS platform and ALB router over the doubles.
-func (g *awsGround) run(command, image string, tweak func(*deploy.Options)) (report.Result, error, string) {
+func (g *awsGround) run(command command.Name, image string, tweak func(*deploy.Options)) (report.Result, error, string) {
 	g.t.Helper()
 	opts := deploy.Options{
 		App: "shop", Release: platform.Release{Image: image}, WaitTimeout: time.Minute, VerifyTimeout: time.Second,

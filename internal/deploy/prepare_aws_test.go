@@ -16,6 +16,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
@@ -54,7 +55,7 @@ func newApprovalGround(t *testing.T) *approvalGround {
 
 // run executes command with the ECS platform, the ALB router with its test
 // listener as preview, and the history in the task definition family.
-func (g *approvalGround) run(command, image string, tweaks ...func(*deploy.Options)) (report.Result, error, string) {
+func (g *approvalGround) run(command command.Name, image string, tweaks ...func(*deploy.Options)) (report.Result, error, string) {
 	g.t.Helper()
 	groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
 	p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
@@ -68,7 +69,7 @@ func (g *approvalGround) run(command, image string, tweaks ...func(*deploy.Optio
 	}
 	log := &syncBuffer{}
 	opts := deploy.Options{
-		App: "shop", Release: platform.Release{Image: image, RunURL: "https://ci.example.com/" + command},
+		App: "shop", Release: platform.Release{Image: image, RunURL: "https://ci.example.com/" + string(command)},
 		WaitTimeout: time.Minute, VerifyTimeout: time.Second, Poll: time.Millisecond, Grace: 10 * time.Second,
 	}
 	for _, tweak := range tweaks {
@@ -130,7 +131,7 @@ func (g *approvalGround) mustPrepare(image string, live color.Color) {
 
 // refused runs command and checks that it failed, saying want, without
 // writing anything.
-func (g *approvalGround) refused(command, image, want string) error {
+func (g *approvalGround) refused(command command.Name, image, want string) error {
 	g.t.Helper()
 	before := g.writes()
 	res, err, log := g.run(command, image)
@@ -290,7 +291,7 @@ func TestECSRoute53PrepareSwitchAbort(t *testing.T) {
 		}
 	}
 	dns.AddZone("Z0123456789EXAMPLE", "example.com", weighted(color.Blue, "192.0.2.10", 100), weighted(color.Green, "192.0.2.20", 0))
-	run := func(command, image string) (report.Result, error, string) {
+	run := func(command command.Name, image string) (report.Result, error, string) {
 		t.Helper()
 		groups := map[color.Color]string{color.Blue: blueTG, color.Green: greenTG}
 		p, err := ecs.New(ecs.Config{API: g.ecs, ELB: g.elb, Cluster: "prod", App: "shop", TargetGroups: groups},
@@ -317,7 +318,7 @@ func TestECSRoute53PrepareSwitchAbort(t *testing.T) {
 		}
 		return "none"
 	}
-	mustRun := func(command, image string, want report.Outcome) report.Result {
+	mustRun := func(command command.Name, image string, want report.Outcome) report.Result {
 		t.Helper()
 		res, err, log := run(command, image)
 		if err != nil || res.Outcome != want {

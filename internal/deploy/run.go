@@ -24,10 +24,10 @@ type Run struct {
 	cancel context.CancelCauseFunc
 }
 
-// New returns a run of the command named name (deploy, prepare, switch,
-// abort, rollback, status, history or promote).
-func New(name string, opts Options, deps Deps) *Run {
-	return &Run{command: command.Name(name), opts: opts, deps: deps}
+// New returns a run of command c (deploy, prepare, switch, abort,
+// rollback, status, history or promote).
+func New(c command.Name, opts Options, deps Deps) *Run {
+	return &Run{command: c, opts: opts, deps: deps}
 }
 
 // steps lists the steps of the command, in order. The order is the
@@ -120,7 +120,7 @@ func (r *Run) steps() []pipeline.Step[*State] {
 
 // deploys reports whether the command starts the new release itself.
 func (r *Run) deploys() bool {
-	return r.command == command.Deploy || r.command == command.Prepare || r.command == command.Split
+	return r.command.Deploys()
 }
 
 // wantImage is the image the target color must run once switched.
@@ -137,7 +137,7 @@ func (r *Run) wantImage(s *State) string {
 // Execute runs the command and returns what to report. The error is the
 // run's failure, if any; the result says so too.
 func (r *Run) Execute(ctx context.Context) (report.Result, error) {
-	res := report.Result{Command: string(r.command), App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
+	res := report.Result{Command: r.command, App: r.opts.App, DryRun: r.opts.DryRun, Started: time.Now()}
 	if r.deploys() {
 		res.Image, res.Digest = r.opts.Release.Image, r.opts.Release.Digest
 	}
@@ -250,7 +250,7 @@ func (r *Run) record(ctx context.Context, s *State, err error) {
 		return
 	}
 	e := history.Entry{
-		Time: time.Now().UTC(), Command: string(r.command), Color: s.Target.String(),
+		Time: time.Now().UTC(), Command: r.command, Color: s.Target.String(),
 		GitSHA: s.Release.GitSHA, RunURL: s.Release.RunURL, Result: r.historyResult(s),
 	}
 	switch {

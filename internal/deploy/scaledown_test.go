@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lockfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -40,7 +41,7 @@ type memRun struct {
 }
 
 // start runs command in the background on clk (nil: the wall clock).
-func (g *memGround) start(command, owner, image string, clk clock.Clock, tweak func(*deploy.Options)) (<-chan memRun, *testkit.SyncBuffer) {
+func (g *memGround) start(command command.Name, owner, image string, clk clock.Clock, tweak func(*deploy.Options)) (<-chan memRun, *testkit.SyncBuffer) {
 	log := &testkit.SyncBuffer{}
 	opts := deploy.Options{App: "shop", Owner: owner, Release: platform.Release{Image: image}, WaitTimeout: time.Minute, Poll: time.Millisecond, RouteGrace: time.Millisecond}
 	if tweak != nil {

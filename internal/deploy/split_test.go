@@ -158,7 +158,7 @@ func TestRedBlack(t *testing.T) {
 	// switch wrote nothing and is not recorded.
 	var got []string
 	for _, e := range entries {
-		got = append(got, e.Command+" "+e.Color+" "+e.Image+" "+e.Result)
+		got = append(got, string(e.Command)+" "+e.Color+" "+e.Image+" "+e.Result)
 	}
 	slices.Sort(got)
 	want := []string{

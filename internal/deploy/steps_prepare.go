@@ -47,7 +47,7 @@ func (m markPreparedStep) Run(ctx context.Context, s *State) error {
 	s.Colors[s.Target] = st
 	rel := s.Release
 	e := history.Entry{
-		Time: time.Now().UTC(), Command: "prepare", Color: s.Target.String(),
+		Time: time.Now().UTC(), Command: command.Prepare, Color: s.Target.String(),
 		Image: rel.Image, Digest: rel.Digest, GitSHA: rel.GitSHA, RunURL: rel.RunURL,
 		Result: history.ResultPrepared, Revision: st.Spec,
 	}

@@ -5,6 +5,8 @@ package history
 import (
 	"context"
 	"time"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 )
 
 // Limit is how many entries a store keeps; older ones are dropped.
@@ -12,14 +14,14 @@ const Limit = 50
 
 // Entry is one run that changed, or tried to change, what is live.
 type Entry struct {
-	Time    time.Time `json:"time"`
-	Command string    `json:"command"`
-	Color   string    `json:"color"`
-	Image   string    `json:"image,omitempty"`
-	Digest  string    `json:"digest,omitempty"`
-	GitSHA  string    `json:"git_sha,omitempty"`
-	RunURL  string    `json:"run_url,omitempty"`
-	Result  string    `json:"result"`
+	Time    time.Time    `json:"time"`
+	Command command.Name `json:"command"`
+	Color   string       `json:"color"`
+	Image   string       `json:"image,omitempty"`
+	Digest  string       `json:"digest,omitempty"`
+	GitSHA  string       `json:"git_sha,omitempty"`
+	RunURL  string       `json:"run_url,omitempty"`
+	Result  string       `json:"result"`
 	// Revision is what the color ran when the entry was written, as the
 	// platform fingerprints it (platform.ColorState.Spec): a switch
 	// compares it with the live color to tell whether the prepared color
@@ -53,13 +55,13 @@ func Prepared(entries []Entry) *Entry {
 	for i := range entries {
 		e := &entries[i]
 		switch {
-		case e.Command == "prepare" && e.Result == ResultPrepared:
+		case e.Command == command.Prepare && e.Result == ResultPrepared:
 			return e
-		case e.Command == "prepare":
+		case e.Command == command.Prepare:
 			return nil // a failed prepare may have replaced the idle color
-		case e.Command == "switch" && e.Result == "success":
+		case e.Command == command.Switch && e.Result == "success":
 			return nil
-		case e.Command == "abort" && e.Result == ResultAborted:
+		case e.Command == command.Abort && e.Result == ResultAborted:
 			return nil
 		}
 	}

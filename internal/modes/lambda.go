@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/hook"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
@@ -49,7 +50,7 @@ func newHooks(ctx context.Context, getenv func(string) string, log io.Writer) (*
 	}
 	// A hook runs the checks of command verify: its inputs are validated
 	// as that command's are in any CI.
-	cfg.Command = "verify"
+	cfg.Command = command.Verify
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

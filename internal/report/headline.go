@@ -4,7 +4,7 @@ package report
 // success", followed by dryRun for a dry run. Both reporters head their
 // summary with it, each with its own words for a dry run.
 func Headline(r Result, dryRun string) string {
-	s := "bluegreen " + orDefault(r.Command, "run")
+	s := "bluegreen " + orDefault(string(r.Command), "run")
 	if r.App != "" {
 		s += " of " + r.App
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 )
 
@@ -73,19 +74,19 @@ type ColorState struct {
 // Result is every fact a run reports. Outputs, the step summary and the
 // JSON result file are all rendered from it, so they cannot disagree.
 type Result struct {
-	Command       string  `json:"command"`
-	App           string  `json:"app"`
-	Platform      string  `json:"platform"`
-	Router        string  `json:"router,omitempty"`
-	Target        string  `json:"target,omitempty"` // cluster/namespace, ECS cluster...
-	Outcome       Outcome `json:"result"`
-	DryRun        bool    `json:"dry_run"`
-	Changed       bool    `json:"changed"`
-	Image         string  `json:"image,omitempty"`
-	Digest        string  `json:"digest,omitempty"`
-	PreviousColor string  `json:"previous_color"`
-	ActiveColor   string  `json:"active_color"`
-	Error         string  `json:"error,omitempty"`
+	Command       command.Name `json:"command"`
+	App           string       `json:"app"`
+	Platform      string       `json:"platform"`
+	Router        string       `json:"router,omitempty"`
+	Target        string       `json:"target,omitempty"` // cluster/namespace, ECS cluster...
+	Outcome       Outcome      `json:"result"`
+	DryRun        bool         `json:"dry_run"`
+	Changed       bool         `json:"changed"`
+	Image         string       `json:"image,omitempty"`
+	Digest        string       `json:"digest,omitempty"`
+	PreviousColor string       `json:"previous_color"`
+	ActiveColor   string       `json:"active_color"`
+	Error         string       `json:"error,omitempty"`
 	// NextStep says what to do about Error, where the cause is known.
 	NextStep string            `json:"next_step,omitempty"`
 	Colors   []ColorState      `json:"colors,omitempty"`

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
 	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
@@ -54,7 +54,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	if p != nil {
 		b.Deps.Promoter = p
 	}
-	if cfg.Command == "promote" {
+	if cfg.Command == command.Promote {
 		return b, nil
 	}
 	if err := SQLMigrations(cfg, rep, &b.Deps); err != nil {
@@ -70,23 +70,16 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	default:
 		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.PlatformNames())
 	}
-	if err == nil && b.Deps.History == nil && slices.Contains(approvalCommands, cfg.Command) {
+	if err == nil && b.Deps.History == nil && cfg.Command.Approval() {
 		// The prepared release is recorded in the history: without one,
 		// a switch could not find what a prepare left.
 		err = config.Errorf("command", "%s needs the history kept in the target system, and this application has none yet (on ECS: give task-definition, or create the services first)", cfg.Command)
 	}
-	if err == nil && slices.Contains(gatedCommands, cfg.Command) {
+	if err == nil && cfg.Command.Gated() {
 		b.Deps.Gates, err = gates(ctx, cfg, b.AWS, nil)
 	}
 	return b, err
 }
-
-// gatedCommands are those that watch a color under traffic, where the
-// metric gates are read.
-var gatedCommands = []string{"deploy", "switch", "rollback", "split"}
-
-// approvalCommands are those of a release that waits for approval.
-var approvalCommands = []string{"prepare", "switch", "abort"}
 
 // SQLMigrations adds the built-in SQL migrations of a deploy to deps.
 func SQLMigrations(cfg *config.Config, rep report.Reporter, deps *deploy.Deps) error {

@@ -14,6 +14,7 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/ecstags"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 )
@@ -60,9 +61,6 @@ const (
 	// it or a rollback.
 	SplitAtTag = "bluegreen:split-at"
 )
-
-// Commands are the entry commands the history records.
-var Commands = []string{"deploy", "rollback", "prepare", "switch", "abort", "split"}
 
 // ErrNoRevision is returned by Append when no recent revision runs the
 // entry's release: the run registered none (it failed before), or the
@@ -165,30 +163,30 @@ func (s *Store) Append(ctx context.Context, e history.Entry) error {
 	at := e.Time.UTC().Format(time.RFC3339)
 	var tags []types.Tag
 	switch e.Command {
-	case "deploy":
+	case command.Deploy:
 		tags = tagList(ResultTag, result)
-	case "prepare":
+	case command.Prepare:
 		tags = tagList(ResultTag, result, PreparedAtTag, at)
-	case "split":
+	case command.Split:
 		tags = tagList(ResultTag, result, SplitAtTag, at)
-	case "rollback":
+	case command.Rollback:
 		tags = tagList(RolledBackAtTag, at, RollbackResultTag, result,
 			RollbackColorTag, ecstags.Value(e.Color), RollbackImageTag, ecstags.Value(e.Image))
 		if e.RunURL != "" {
 			tags = append(tags, tagList(RollbackRunURLTag, ecstags.Value(e.RunURL))...)
 		}
-	case "switch":
+	case command.Switch:
 		tags = tagList(SwitchedAtTag, at, SwitchResultTag, result)
 		if e.RunURL != "" {
 			tags = append(tags, tagList(SwitchRunURLTag, ecstags.Value(e.RunURL))...)
 		}
-	case "abort":
+	case command.Abort:
 		tags = tagList(AbortedAtTag, at, AbortResultTag, result)
 		if e.RunURL != "" {
 			tags = append(tags, tagList(AbortRunURLTag, ecstags.Value(e.RunURL))...)
 		}
 	default:
-		return fmt.Errorf("recording a %q run in task definition family %q: valid commands are %q", e.Command, s.family, Commands)
+		return fmt.Errorf("recording a %q run in task definition family %q: valid commands are %q", e.Command, s.family, command.Recorded())
 	}
 	if e.Color == "" || e.Image == "" {
 		return fmt.Errorf("recording a %q run in task definition family %q: the entry names no color or no image", e.Command, s.family)
@@ -227,7 +225,7 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 		if matches(r.tags, e) {
 			return r, nil
 		}
-		if !found(untagged) && e.Command == "rollback" && isForeign(r.tags) && slices.Contains(r.images, e.Image) {
+		if !found(untagged) && e.Command == command.Rollback && isForeign(r.tags) && slices.Contains(r.images, e.Image) {
 			untagged = r
 		}
 	}
@@ -244,7 +242,7 @@ func (s *Store) find(ctx context.Context, e history.Entry) (revision, error) {
 // redeploy of an image must not be mistaken for an earlier deploy of it.
 func matches(tags map[string]string, e history.Entry) bool {
 	agree := func(key, v string) bool { return v == "" || tags[key] == "" || tags[key] == ecstags.Value(v) }
-	registers := e.Command == "deploy" || e.Command == "prepare" || e.Command == "split"
+	registers := e.Command.Deploys()
 	return tags[ecstags.Color] == e.Color && tags[ecstags.Image] == ecstags.Value(e.Image) &&
 		agree(ecstags.Digest, e.Digest) && (!registers || agree(ecstags.RunURL, e.RunURL))
 }
@@ -344,7 +342,7 @@ func entries(r revision) []history.Entry {
 	}
 	deploy := history.Entry{
 		Time:     r.registered.UTC(),
-		Command:  "deploy",
+		Command:  command.Deploy,
 		Color:    t[ecstags.Color],
 		Image:    t[ecstags.Image],
 		Digest:   t[ecstags.Digest],
@@ -357,16 +355,19 @@ func entries(r revision) []history.Entry {
 		deploy.Time = at.UTC()
 	}
 	if at, err := time.Parse(time.RFC3339, t[PreparedAtTag]); err == nil {
-		deploy.Command, deploy.Time = "prepare", at.UTC()
+		deploy.Command, deploy.Time = command.Prepare, at.UTC()
 	}
 	if at, err := time.Parse(time.RFC3339, t[SplitAtTag]); err == nil {
-		deploy.Command, deploy.Time = "split", at.UTC()
+		deploy.Command, deploy.Time = command.Split, at.UTC()
 	}
 	out := []history.Entry{deploy}
-	for _, later := range []struct{ command, at, result, runURL string }{
-		{"rollback", RolledBackAtTag, RollbackResultTag, RollbackRunURLTag},
-		{"switch", SwitchedAtTag, SwitchResultTag, SwitchRunURLTag},
-		{"abort", AbortedAtTag, AbortResultTag, AbortRunURLTag},
+	for _, later := range []struct {
+		command            command.Name
+		at, result, runURL string
+	}{
+		{command.Rollback, RolledBackAtTag, RollbackResultTag, RollbackRunURLTag},
+		{command.Switch, SwitchedAtTag, SwitchResultTag, SwitchRunURLTag},
+		{command.Abort, AbortedAtTag, AbortResultTag, AbortRunURLTag},
 	} {
 		at, err := time.Parse(time.RFC3339, t[later.at])
 		if err != nil {
@@ -394,7 +395,7 @@ func foreignEntries(r revision) []history.Entry {
 	}
 	return []history.Entry{{
 		Time:     at.UTC(),
-		Command:  "rollback",
+		Command:  command.Rollback,
 		Color:    t[RollbackColorTag],
 		Image:    t[RollbackImageTag],
 		RunURL:   t[RollbackRunURLTag],

@@ -17,6 +17,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsapi"
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
+	"github.com/bluegreen-dev/bluegreen-action/internal/command"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/taskdef"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform"
@@ -140,10 +141,10 @@ func TestPreparedSwitchAbort(t *testing.T) {
 	f, p := shop(t)
 	s := newStore(t, f)
 	at := start.Add(time.Hour)
-	step := func(i int, command, result string) history.Entry {
+	step := func(i int, cmd command.Name, result string) history.Entry {
 		t.Helper()
 		c, r, _ := deployed(i)
-		if command == "prepare" {
+		if cmd == command.Prepare {
 			if err := p.Deploy(t.Context(), c, r, 1); err != nil {
 				t.Fatal(err)
 			}
@@ -152,9 +153,9 @@ func TestPreparedSwitchAbort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := history.Entry{Time: at, Command: command, Color: c.String(), Image: r.Image, Digest: r.Digest, RunURL: r.RunURL, Result: result, Revision: st.Spec}
+		e := history.Entry{Time: at, Command: cmd, Color: c.String(), Image: r.Image, Digest: r.Digest, RunURL: r.RunURL, Result: result, Revision: st.Spec}
 		if err := s.Append(t.Context(), e); err != nil {
-			t.Fatalf("Append %s: %v", command, err)
+			t.Fatalf("Append %s: %v", cmd, err)
 		}
 		return e
 	}
