@@ -1,0 +1,114 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
+)
+
+// TestBinaryGatewayStickySplit runs the built binary, as a GitHub Action,
+// on a control plane of the test's own whose HTTPRoute CRD is the Gateway
+// API experimental channel's (the shared plane keeps the standard one): a
+// split with sticky-duration ends with result split and the route's rule
+// holding a permanent session cookie of that lifetime; the switch that
+// finishes a split, and the rollback that drops one, send all traffic to
+// one release and take the stickiness away.
+func TestBinaryGatewayStickySplit(t *testing.T) {
+	t.Parallel()
+	own := kubetest.StartPlane(t, kubetest.PlaneOptions{Gateway: kubetest.Experimental, Workloads: true})
+	ns := own.Namespace(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	root, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(own.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	createRoute(t, dyn, ns, "cart")
+	output := filepath.Join(dir, "output")
+	base := []string{"CI=true", "GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + output,
+		"BLUEGREEN_NAMESPACE=" + ns, "BLUEGREEN_KUBECONFIG=" + own.Kubeconfig,
+		"BLUEGREEN_APP=cart", "BLUEGREEN_ROUTER=gateway", "BLUEGREEN_ROUTE=cart"}
+	run := func(name string, env ...string) map[string]string {
+		t.Helper()
+		if err := os.WriteFile(output, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runBinary(t, bin, dir, append(append([]string{}, base...), env...))
+		if code != exitOK {
+			t.Fatalf("%s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", name, code, exitOK, stdout, stderr)
+		}
+		return readOutputs(t, output)
+	}
+
+	run("first deploy", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, root, dir, "cart"))
+	if got := weights(t, dyn, ns, "cart"); got != "blue 0 green 1" && got != "blue 0 green 100" {
+		t.Fatalf("after the first deploy the route sends %s, want all to green", got)
+	}
+
+	outputs := run("sticky split", "BLUEGREEN_COMMAND=split", "BLUEGREEN_SPLIT_WEIGHT=30",
+		"BLUEGREEN_IMAGE=registry.example.com/shop:2.0.0", "BLUEGREEN_STICKY_DURATION=1h")
+	if outputs["result"] != "split" || outputs["image"] != "registry.example.com/shop:2.0.0" {
+		t.Errorf("sticky split outputs %q, want result split and the new image", outputs)
+	}
+	if got := weights(t, dyn, ns, "cart"); got != "blue 30 green 70" {
+		t.Errorf("after the sticky split 30 the route sends %s, want blue 30 green 70", got)
+	}
+	want := map[string]any{"type": "Cookie", "absoluteTimeout": "1h", "cookieConfig": map[string]any{"lifetimeType": "Permanent"}}
+	if diff := cmp.Diff(want, sessionPersistence(t, dyn, ns, "cart")); diff != "" {
+		t.Errorf("the route's sessionPersistence after the sticky split (-want +got):\n%s", diff)
+	}
+
+	// The README asks for sticky-duration on the run that ends a split
+	// too: without it the router leaves sessionPersistence as it finds it.
+	outputs = run("switch", "BLUEGREEN_COMMAND=switch", "BLUEGREEN_STICKY_DURATION=1h")
+	if got := weights(t, dyn, ns, "cart"); got != "blue 100 green 0" {
+		t.Errorf("after the switch the route sends %s, want all to blue, the split's release", got)
+	}
+	if outputs["result"] != "success" || outputs["active-color"] != "blue" {
+		t.Errorf("switch outputs %q, want success, blue", outputs)
+	}
+	if got := sessionPersistence(t, dyn, ns, "cart"); got != nil {
+		t.Errorf("after the switch the route keeps sessionPersistence %v: clients holding the cookie stay on the release left", got)
+	}
+
+	run("sticky split 50", "BLUEGREEN_COMMAND=split", "BLUEGREEN_SPLIT_WEIGHT=50",
+		"BLUEGREEN_IMAGE=registry.example.com/shop:3.0.0", "BLUEGREEN_STICKY_DURATION=90m")
+	want["absoluteTimeout"] = "1h30m"
+	if diff := cmp.Diff(want, sessionPersistence(t, dyn, ns, "cart")); diff != "" {
+		t.Errorf("the route's sessionPersistence after a split sticky for 90m (-want +got):\n%s", diff)
+	}
+	outputs = run("rollback", "BLUEGREEN_COMMAND=rollback", "BLUEGREEN_STICKY_DURATION=90m")
+	if got := weights(t, dyn, ns, "cart"); got != "blue 100 green 0" {
+		t.Errorf("after rolling back the split the route sends %s, want all to blue", got)
+	}
+	if outputs["result"] != "success" || outputs["image"] != "registry.example.com/shop:2.0.0" {
+		t.Errorf("rollback outputs %q, want success, shop:2.0.0", outputs)
+	}
+	if got := sessionPersistence(t, dyn, ns, "cart"); got != nil {
+		t.Errorf("after the rollback the route keeps sessionPersistence %v", got)
+	}
+}
+
+// sessionPersistence reads the sessionPersistence of the route's first
+// rule; nil when it has none.
+func sessionPersistence(t *testing.T, dyn dynamic.Interface, ns, name string) map[string]any {
+	t.Helper()
+	route, err := dyn.Resource(httpRoutes).Namespace(ns).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	p, _ := rules[0].(map[string]any)["sessionPersistence"].(map[string]any)
+	return p
+}
