@@ -20,7 +20,6 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/ecstask"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/ecs"
-	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/alb"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
@@ -40,8 +39,9 @@ func loadAWS(ctx context.Context, cfg *config.Config, counter *awsapi.Counter) (
 }
 
 // ecsPlatform builds platform ecs: the colors are services in cluster.
-func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, counter *awsapi.Counter) error {
-	awsCfg, err := loadAWS(ctx, cfg, counter)
+func ecsPlatform(ctx context.Context, e *buildEnv) error {
+	cfg, rep, deps := e.cfg, e.rep, e.deps
+	awsCfg, err := e.aws(ctx)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,8 @@ func ecsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, d
 			return err
 		}
 	}
-	return awsRouter(ctx, cfg, awsCfg, app.groups, deps)
+	e.groups = app.groups
+	return newRouter(ctx, e)
 }
 
 // ecsApp is what setup reads of the app's ECS services before any write.
@@ -123,55 +124,74 @@ func readECS(ctx context.Context, api *awsecs.Client, cfg *config.Config) (ecsAp
 		app.clusterARN = firstOf(app.clusterARN, aws.ToString(s.ClusterArn))
 		app.family = firstOf(app.family, taskdef.Family(aws.ToString(s.TaskDefinition)))
 	}
-	if cfg.Router == "alb" {
-		for _, c := range color.All {
-			if app.groups[c] == "" {
-				return app, config.Errorf("target-group-"+string(c), "is required: ECS service %s-%s does not exist yet or has no load balancer to read it from", cfg.App, c)
-			}
-		}
-	}
 	return app, nil
 }
 
-// awsRouter builds routers alb, elb and route53, and reads the route
-// once so that a route that cannot work (ELB tags missing, a listener
-// forwarding to neither color) is reported as a bad input before any write.
-func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, groups map[color.Color]string, deps *deploy.Deps) error {
-	a := cfg.AWS
-	dry := bool(cfg.DryRun)
-	var input string
-	switch cfg.Router {
-	case alb.Type:
-		r, err := alb.New(alb.Config{
-			API: elasticloadbalancingv2.NewFromConfig(awsCfg), ListenerARN: a.ListenerARN, RuleARN: a.RuleARN,
-			TestListenerARN: a.TestListenerARN, TargetGroups: groups,
-		}, alb.WithDryRun(dry), alb.WithStickiness(cfg.StickyDuration.D()))
-		if err != nil {
-			return config.Errorf("listener-arn", "%v", err)
+// albRouter builds router alb: the weighted forward of an ALB listener
+// or rule, between the colors' target groups that platform ecs found.
+func albRouter(ctx context.Context, e *buildEnv) error {
+	cfg, a := e.cfg, e.cfg.AWS
+	for _, c := range color.All {
+		if e.groups[c] == "" {
+			return config.Errorf("target-group-"+string(c), "is required: ECS service %s-%s does not exist yet or has no load balancer to read it from", cfg.App, c)
 		}
-		deps.Router, input = r, "listener-arn"
-		if p := r.Preview(); p != nil {
-			deps.Preview = p
-		}
-	case elb.Type:
-		ports, _ := a.Ports()
-		r, err := elb.New(elb.Config{API: elasticloadbalancing.NewFromConfig(awsCfg), LoadBalancerName: a.LoadBalancerName, ListenerPorts: ports},
-			elb.WithTimeout(cfg.WaitTimeout.D()))
-		if err != nil {
-			return config.Errorf("load-balancer-name", "%v", err)
-		}
-		deps.Router, input = r, "load-balancer-name"
-	case route53.Type:
-		r, err := route53.New(route53.Config{API: awsroute53.NewFromConfig(awsCfg), HostedZoneID: a.HostedZoneID, RecordName: a.RecordName},
-			route53.WithTimeout(cfg.WaitTimeout.D()))
-		if err != nil {
-			return config.Errorf("record-name", "%v", err)
-		}
-		deps.Router, input = r, "record-name"
-	default:
-		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.RoutersOf(cfg.Platform))
 	}
-	if _, err := deps.Router.Read(ctx); err != nil {
+	awsCfg, err := e.aws(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := alb.New(alb.Config{
+		API: elasticloadbalancingv2.NewFromConfig(awsCfg), ListenerARN: a.ListenerARN, RuleARN: a.RuleARN,
+		TestListenerARN: a.TestListenerARN, TargetGroups: e.groups,
+	}, alb.WithDryRun(bool(cfg.DryRun)), alb.WithStickiness(cfg.StickyDuration.D()))
+	if err != nil {
+		return config.Errorf("listener-arn", "%v", err)
+	}
+	if p := r.Preview(); p != nil {
+		e.deps.Preview = p
+	}
+	return readAWSRoute(ctx, e.deps, r, "listener-arn")
+}
+
+// elbRouter builds router elb: a classic ELB's listeners switched between
+// the colors' instance ports. The colors are reached through the ELB's
+// own entry points; on Kubernetes the preview Service still points at
+// the idle color for checks.
+func elbRouter(ctx context.Context, e *buildEnv) error {
+	a := e.cfg.AWS
+	awsCfg, err := e.aws(ctx)
+	if err != nil {
+		return err
+	}
+	ports, _ := a.Ports()
+	r, err := elb.New(elb.Config{API: elasticloadbalancing.NewFromConfig(awsCfg), LoadBalancerName: a.LoadBalancerName, ListenerPorts: ports},
+		elb.WithTimeout(e.cfg.WaitTimeout.D()))
+	if err != nil {
+		return config.Errorf("load-balancer-name", "%v", err)
+	}
+	return readAWSRoute(ctx, e.deps, r, "load-balancer-name")
+}
+
+// route53Router builds router route53: two weighted records.
+func route53Router(ctx context.Context, e *buildEnv) error {
+	a := e.cfg.AWS
+	awsCfg, err := e.aws(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := route53.New(route53.Config{API: awsroute53.NewFromConfig(awsCfg), HostedZoneID: a.HostedZoneID, RecordName: a.RecordName},
+		route53.WithTimeout(e.cfg.WaitTimeout.D()))
+	if err != nil {
+		return config.Errorf("record-name", "%v", err)
+	}
+	return readAWSRoute(ctx, e.deps, r, "record-name")
+}
+
+// readAWSRoute reads r's route once, so that a route that cannot work
+// (ELB tags missing, a listener forwarding to neither color) is reported
+// as a bad input before any write, and makes r the run's router.
+func readAWSRoute(ctx context.Context, deps *deploy.Deps, r router.Router, input string) error {
+	if _, err := r.Read(ctx); err != nil {
 		var tagErr *elb.TagError
 		var portErr *elb.ListenerError
 		if errors.As(err, &portErr) {
@@ -182,6 +202,7 @@ func awsRouter(ctx context.Context, cfg *config.Config, awsCfg aws.Config, group
 		}
 		return err
 	}
+	deps.Router = r
 	return nil
 }
 

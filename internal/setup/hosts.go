@@ -8,22 +8,49 @@ import (
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
-	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/history/haproxymap"
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/local"
 	"github.com/bluegreen-dev/bluegreen-action/internal/platform/hosts"
-	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/haproxy"
 )
 
 // RuntimeTimeout bounds each command to HAProxy's Runtime API.
 var RuntimeTimeout = 5 * time.Second
 
-// hostsPlatform builds platform hosts with router haproxy. Everything it
-// needs from HAProxy is checked here, before any write: the API at admin
-// level, the backends and their colored servers, the history map.
-func hostsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, opts ...hosts.Option) error {
-	h := cfg.Hosts
+// hostsPlatform builds platform hosts, which is driven through its router:
+// the colors are the servers of router haproxy's backend.
+func hostsPlatform(ctx context.Context, e *buildEnv) error {
+	cfg, h := e.cfg, e.cfg.Hosts
+	if err := newRouter(ctx, e); err != nil {
+		return err
+	}
+	r, ok := e.deps.Router.(*haproxy.Router)
+	if !ok {
+		return config.Errorf("router", "platform hosts needs router haproxy, but router is %q", cfg.Router)
+	}
+	if cfg.Deploys() && len(h.DeployCommand) > 0 {
+		if _, err := exec.LookPath(h.DeployCommand[0]); err != nil {
+			return config.Errorf("deploy-command", "%q cannot be run: %v", h.DeployCommand[0], err)
+		}
+	}
+	var err error
+	e.deps.Platform, err = hosts.New(hosts.Config{Fleet: fleet{r}, App: cfg.App, DeployCommand: h.DeployCommand, VersionPath: h.VersionPath}, hosts.WithLog(e.rep.Info))
+	if err != nil {
+		return err
+	}
+	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
+		e.deps.Migrator = &local.Migrator{App: cfg.App, Image: cfg.Image}
+	}
+	return nil
+}
+
+// haproxyRouter builds router haproxy: the weights of a backend's servers,
+// through HAProxy's Runtime API. Everything it needs from HAProxy is
+// checked here, before any write: the API at admin level, the backends and
+// their colored servers, the history map, which is kept through the same
+// API.
+func haproxyRouter(ctx context.Context, e *buildEnv) error {
+	h, deps := e.cfg.Hosts, e.deps
 	api, err := haproxy.Dial(h.RuntimeAPI, RuntimeTimeout)
 	if err != nil {
 		return config.Errorf("haproxy-runtime-api", "%v", err)
@@ -46,21 +73,8 @@ func hostsPlatform(ctx context.Context, cfg *config.Config, rep report.Reporter,
 		}
 		deps.Preview = pr
 	}
-	if cfg.Deploys() && len(h.DeployCommand) > 0 {
-		if _, err := exec.LookPath(h.DeployCommand[0]); err != nil {
-			return config.Errorf("deploy-command", "%q cannot be run: %v", h.DeployCommand[0], err)
-		}
-	}
-	opts = append([]hosts.Option{hosts.WithLog(rep.Info)}, opts...)
-	deps.Platform, err = hosts.New(hosts.Config{Fleet: fleet{r}, App: cfg.App, DeployCommand: h.DeployCommand, VersionPath: h.VersionPath}, opts...)
-	if err != nil {
-		return err
-	}
-	if len(cfg.MigrateBefore) > 0 || len(cfg.MigrateAfter) > 0 {
-		deps.Migrator = &local.Migrator{App: cfg.App, Image: cfg.Image}
-	}
 	if h.HistoryMap != "" {
-		store := haproxymap.New(api, h.HistoryMap, cfg.App)
+		store := haproxymap.New(api, h.HistoryMap, e.cfg.App)
 		if err := store.Check(ctx); err != nil {
 			return config.Errorf("haproxy-history-map", "%v", err)
 		}

@@ -32,43 +32,27 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/migrate/kubejob"
 	k8splatform "github.com/bluegreen-dev/bluegreen-action/internal/platform/kubernetes"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
-	"github.com/bluegreen-dev/bluegreen-action/internal/router/elb"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/gateway"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/ingress"
-	"github.com/bluegreen-dev/bluegreen-action/internal/router/route53"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router/service"
 )
 
-// kubernetes builds the Kubernetes platform and its router, lock and
-// history, after checking with reads only that the inputs fit the cluster.
-func kubernetes(ctx context.Context, cfg *config.Config, rep report.Reporter, deps *deploy.Deps, counter *awsapi.Counter) error {
+// kubernetesPlatform builds the Kubernetes platform and its router, lock
+// and history, after checking with reads only that the inputs fit the
+// cluster.
+func kubernetesPlatform(ctx context.Context, e *buildEnv) error {
+	cfg := e.cfg
+	var rc *rest.Config
+	var err error
 	if cfg.AWS.EKSCluster != "" {
-		rc, err := eksConfig(ctx, cfg, rep, counter)
-		if err != nil {
-			return err
-		}
-		return withAWSRouter(ctx, cfg, counter, deps, Kubernetes(ctx, cfg, rc, deps))
+		rc, err = eksConfig(ctx, cfg, e.rep, e.counter)
+	} else if rc, err = kube.RestConfig(cfg.Kubernetes.Kubeconfig, e.rep.Mask); err != nil {
+		err = inputErr("kubeconfig", err)
 	}
-	rc, err := kube.RestConfig(cfg.Kubernetes.Kubeconfig, rep.Mask)
-	if err != nil {
-		return inputErr("kubeconfig", err)
-	}
-	return withAWSRouter(ctx, cfg, counter, deps, Kubernetes(ctx, cfg, rc, deps))
-}
-
-// withAWSRouter adds router elb or route53 in front of Kubernetes colors
-// (per-color NodePort Services behind a classic ELB, or DNS records).
-func withAWSRouter(ctx context.Context, cfg *config.Config, counter *awsapi.Counter, deps *deploy.Deps, err error) error {
-	if err != nil || deps.Router != nil {
-		return err
-	}
-	awsCfg, err := loadAWS(ctx, cfg, counter)
 	if err != nil {
 		return err
 	}
-	// Colors are reached through the router's own entry points: the
-	// preview Service is still pointed at the idle color for checks.
-	return awsRouter(ctx, cfg, awsCfg, nil, deps)
+	return kubernetesFrom(ctx, e, rc)
 }
 
 // eksConfig reaches an EKS cluster with the run's AWS credentials.
@@ -93,8 +77,14 @@ func eksConfig(ctx context.Context, cfg *config.Config, rep report.Reporter, cou
 }
 
 // Kubernetes fills deps for platform kubernetes from a client
-// configuration (tests and EKS build it without a kubeconfig file).
+// configuration, as a run does once it has one (tests build it without a
+// kubeconfig file).
 func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps *deploy.Deps) error {
+	return kubernetesFrom(ctx, &buildEnv{cfg: cfg, deps: deps, counter: awsapi.NewCounter()}, base)
+}
+
+func kubernetesFrom(ctx context.Context, e *buildEnv, base *rest.Config) error {
+	cfg, deps := e.cfg, e.deps
 	k := cfg.Kubernetes
 	rc := rest.CopyConfig(base)
 	kube.WithRequestTimeout(rc, cfg.RequestTimeout.D())
@@ -111,10 +101,6 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 		return inputErr("kubeconfig", err)
 	}
 	disc, err := discoveryclient.NewForConfig(rc)
-	if err != nil {
-		return inputErr("kubeconfig", err)
-	}
-	netclient, err := networkingclient.NewForConfig(rc)
 	if err != nil {
 		return inputErr("kubeconfig", err)
 	}
@@ -148,43 +134,6 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 	preview.Discovery = nil
 	deps.Preview = service.New(preview, service.WithDryRun(dry))
 
-	switch cfg.Router {
-	case service.Type:
-		prod := svcCfg
-		prod.Name = k.Service
-		deps.Router = service.New(prod, service.WithDryRun(dry))
-	case gateway.Type:
-		dyn, err := dynamic.NewForConfig(rc)
-		if err != nil {
-			return inputErr("kubeconfig", err)
-		}
-		r, err := gateway.New(gateway.Config{Client: dyn, Namespace: k.Namespace, Route: k.Route, App: cfg.App, ServicesClient: core},
-			gateway.WithDryRun(dry), gateway.WithSessionPersistence(cfg.StickyDuration.D()))
-		if err != nil {
-			return config.Errorf("route", "%v", err)
-		}
-		if _, err := r.Read(ctx); err != nil {
-			return readError(ctx, "route", err)
-		}
-		if err := checkSticky(ctx, cfg, r); err != nil {
-			return err
-		}
-		deps.Router = r
-	case ingress.Type:
-		r, err := ingress.New(ingress.Config{Client: netclient, Namespace: k.Namespace, Name: k.Ingress, App: cfg.App, Discovery: disc}, ingress.WithDryRun(dry))
-		if err != nil {
-			return config.Errorf("ingress", "%v", err)
-		}
-		if _, err := r.Read(ctx); err != nil {
-			return readError(ctx, "ingress", err)
-		}
-		deps.Router = r
-	case elb.Type, route53.Type:
-		// Built by the caller, which holds the AWS configuration.
-	default:
-		return config.Errorf("router", "unknown router %q, valid routers are %q", cfg.Router, config.RoutersOf("kubernetes"))
-	}
-
 	deps.Locker, err = lease.New(lease.Config{Client: coord, Namespace: k.Namespace, Name: cfg.App + "-bluegreen-lock"})
 	if err != nil {
 		return err
@@ -199,6 +148,58 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 			return err
 		}
 	}
+	e.kube, e.svc = rc, svcCfg
+	return newRouter(ctx, e)
+}
+
+// serviceRouter builds router service: the production Service's selector
+// picks the live color.
+func serviceRouter(_ context.Context, e *buildEnv) error {
+	prod := e.svc
+	prod.Name = e.cfg.Kubernetes.Service
+	e.deps.Router = service.New(prod, service.WithDryRun(bool(e.cfg.DryRun)))
+	return nil
+}
+
+// gatewayRouter builds router gateway: the weights of an HTTPRoute's
+// backends.
+func gatewayRouter(ctx context.Context, e *buildEnv) error {
+	cfg := e.cfg
+	dyn, err := dynamic.NewForConfig(e.kube)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	r, err := gateway.New(gateway.Config{Client: dyn, Namespace: cfg.Kubernetes.Namespace, Route: cfg.Kubernetes.Route, App: cfg.App, ServicesClient: e.svc.Core},
+		gateway.WithDryRun(bool(cfg.DryRun)), gateway.WithSessionPersistence(cfg.StickyDuration.D()))
+	if err != nil {
+		return config.Errorf("route", "%v", err)
+	}
+	if _, err := r.Read(ctx); err != nil {
+		return readError(ctx, "route", err)
+	}
+	if err := checkSticky(ctx, cfg, r); err != nil {
+		return err
+	}
+	e.deps.Router = r
+	return nil
+}
+
+// ingressRouter builds router ingress: the backends of an Ingress name
+// the live color's Service.
+func ingressRouter(ctx context.Context, e *buildEnv) error {
+	cfg := e.cfg
+	netclient, err := networkingclient.NewForConfig(e.kube)
+	if err != nil {
+		return inputErr("kubeconfig", err)
+	}
+	r, err := ingress.New(ingress.Config{Client: netclient, Namespace: cfg.Kubernetes.Namespace, Name: cfg.Kubernetes.Ingress, App: cfg.App, Discovery: e.svc.Discovery}, ingress.WithDryRun(bool(cfg.DryRun)))
+	if err != nil {
+		return config.Errorf("ingress", "%v", err)
+	}
+	if _, err := r.Read(ctx); err != nil {
+		return readError(ctx, "ingress", err)
+	}
+	e.deps.Router = r
 	return nil
 }
 

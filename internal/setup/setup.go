@@ -60,16 +60,7 @@ func Build(ctx context.Context, cfg *config.Config, rep report.Reporter, getenv 
 	if err := SQLMigrations(cfg, rep, &b.Deps); err != nil {
 		return nil, err
 	}
-	switch cfg.Platform {
-	case "kubernetes":
-		err = kubernetes(ctx, cfg, rep, &b.Deps, b.AWS)
-	case "ecs":
-		err = ecsPlatform(ctx, cfg, rep, &b.Deps, b.AWS)
-	case "hosts":
-		err = hostsPlatform(ctx, cfg, rep, &b.Deps)
-	default:
-		err = config.Errorf("platform", "unknown platform %q, valid platforms are %q", cfg.Platform, config.PlatformNames())
-	}
+	err = newPlatform(ctx, &buildEnv{cfg: cfg, rep: rep, deps: &b.Deps, counter: b.AWS})
 	if err == nil && b.Deps.History == nil && cfg.Command.Approval() {
 		// The prepared release is recorded in the history: without one,
 		// a switch could not find what a prepare left.

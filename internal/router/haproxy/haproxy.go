@@ -12,6 +12,9 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
 
+// Type names this router in the router input.
+const Type = "haproxy"
+
 // Errors of Check, so that set-up can name the input at fault.
 var (
 	// ErrNotAdmin: the Runtime API answers below admin level, where
