@@ -94,3 +94,14 @@ func Every(ctx context.Context, c Clock, interval time.Duration, say func(waited
 		<-done
 	}
 }
+
+// Reading returns a Clock that tells the time with now and waits on the
+// wall clock: for code whose tests set the time it reads (how long a
+// record went unrenewed) but let its short waits really pass.
+func Reading(now func() time.Time) Clock { return reading(now) }
+
+type reading func() time.Time
+
+func (r reading) Now() time.Time { return r() }
+
+func (reading) Sleep(ctx context.Context, d time.Duration) error { return Real.Sleep(ctx, d) }

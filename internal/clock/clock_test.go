@@ -78,3 +78,20 @@ func TestRealSleep(t *testing.T) {
 		t.Errorf("Sleep(1ns) = %v", err)
 	}
 }
+
+func TestReading(t *testing.T) {
+	t.Parallel()
+	at := time.Unix(1000, 0)
+	c := Reading(func() time.Time { return at })
+	if got := c.Now(); !got.Equal(at) {
+		t.Errorf("Now = %s, want %s from the function", got, at)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := c.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep(cancelled) = %v, want context.Canceled", err)
+	}
+	if err := c.Sleep(t.Context(), time.Nanosecond); err != nil {
+		t.Errorf("Sleep(1ns) = %v", err)
+	}
+}
