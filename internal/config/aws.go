@@ -36,11 +36,6 @@ func (a *AWS) validate(c *Config) []error {
 			add(input, "%s", strings.TrimPrefix(err.Error(), input+" "))
 		}
 	}
-	only := func(input, value string, ok bool, where string) {
-		if value != "" && !ok {
-			add(input, "is only used %s", where)
-		}
-	}
 
 	ecs := c.Platform == "ecs"
 	if ecs && c.Command != command.Promote && a.Cluster == "" {
@@ -49,8 +44,6 @@ func (a *AWS) validate(c *Config) []error {
 	if a.Cluster != "" && !ecsCluster.MatchString(a.Cluster) {
 		add("cluster", "%q is not an ECS cluster name or ARN", a.Cluster)
 	}
-	only("cluster", a.Cluster, ecs, "with platform ecs")
-	only("task-definition", a.TaskDefinition, ecs, "with platform ecs")
 	if a.TaskDefinition != "" {
 		if st, err := os.Stat(a.TaskDefinition); err != nil || st.IsDir() {
 			add("task-definition", "%q is not a readable file", a.TaskDefinition)
@@ -82,7 +75,6 @@ func (a *AWS) validate(c *Config) []error {
 		errs = append(errs, a.regionErrors(a.Region, "region is %q")...)
 	}
 
-	only("eks-cluster", a.EKSCluster, c.Platform == "kubernetes", "with platform kubernetes")
 	if a.EKSCluster != "" && c.Kubernetes.Kubeconfig != "" {
 		add("eks-cluster", "and kubeconfig are both given; give one way to reach the cluster")
 	}

@@ -9,7 +9,8 @@ import (
 // The platforms and routers a user can choose are stated once, as the two
 // tables below, and validation is derived from them: which routers pair
 // with a platform, which can split traffic or keep a client on one color,
-// which inputs a router requires and which only it reads.
+// which inputs a router requires, and which inputs only one router or
+// platform reads.
 //
 // The tables hold facts only. The constructors live in internal/setup,
 // keyed by the same names, because building a router needs the clients of
@@ -23,6 +24,11 @@ type PlatformFamily struct {
 	Name string
 	// Router is the router of a run that names none.
 	Router string
+	// Inputs are inputs of this platform alone that a run on another
+	// platform refuses, since it would ignore them. An input with a
+	// default, or one derived from app, cannot be told from one not
+	// given, and is not listed.
+	Inputs []string
 }
 
 // RouterFamily is a way traffic moves between the colors.
@@ -54,9 +60,9 @@ type RouterInput struct {
 }
 
 var platformFamilies = []PlatformFamily{
-	{Name: "kubernetes", Router: "service"},
-	{Name: "ecs", Router: "alb"},
-	{Name: "hosts", Router: "haproxy"},
+	{Name: "kubernetes", Router: "service", Inputs: []string{"eks-cluster"}},
+	{Name: "ecs", Router: "alb", Inputs: []string{"cluster", "task-definition"}},
+	{Name: "hosts", Router: "haproxy", Inputs: []string{"deploy-command"}},
 }
 
 var routerFamilies = []RouterFamily{
@@ -167,12 +173,19 @@ func (c *Config) routerFamily() (RouterFamily, bool) {
 	return r, ok && slices.Contains(r.Platforms, c.Platform)
 }
 
-// validateRouter checks the router against the platform, and the inputs
-// that belong to routers: the run's router's required ones are given, and
-// no other router's are.
-func (c *Config) validateRouter() []error {
+// validateFamilies checks the router against the platform, and the inputs
+// that belong to routers and platforms: the run's router's required ones
+// are given, and no other router's or platform's are.
+func (c *Config) validateFamilies() []error {
 	var errs []error
 	add := func(input, format string, args ...any) { errs = append(errs, Errorf(input, format, args...)) }
+	for _, p := range platformFamilies {
+		for _, in := range p.Inputs {
+			if p.Name != c.Platform && c.given(in) {
+				add(in, "is only used with platform %s, but platform is %q", p.Name, c.Platform)
+			}
+		}
+	}
 	_, paired := c.routerFamily()
 	if !paired && slices.Contains(PlatformNames(), c.Platform) {
 		// An unknown platform is reported alone, under platform.

@@ -134,3 +134,24 @@ func TestFamiliesAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformInputsBelongToTheirPlatform gives each platform's own
+// inputs on every other platform: each is refused, naming its platform.
+func TestPlatformInputsBelongToTheirPlatform(t *testing.T) {
+	t.Parallel()
+	for _, p := range config.Platforms() {
+		for _, other := range config.Platforms() {
+			if other.Name == p.Name {
+				continue
+			}
+			for _, in := range p.Inputs {
+				e := validBase.with("INPUT_PLATFORM", other.Name, "INPUT_"+strings.ToUpper(in), "x")
+				got := inputErrors(loadAndValidate(t.Context(), e))[in]
+				want := "is only used with platform " + p.Name + `, but platform is "` + other.Name + `"`
+				if !slices.Contains(got, want) {
+					t.Errorf("input %s on platform %s: errors %q, want %q", in, other.Name, got, want)
+				}
+			}
+		}
+	}
+}

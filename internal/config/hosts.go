@@ -30,9 +30,6 @@ func (h *Hosts) validate(c *Config) []error {
 	if hosts && c.Deploys() && len(h.DeployCommand) == 0 {
 		add("deploy-command", "is required to deploy with platform hosts: the command that puts image on a color's machines, e.g. ./deploy.sh")
 	}
-	if !hosts && len(h.DeployCommand) > 0 {
-		add("deploy-command", "is only used with platform hosts")
-	}
 	if !strings.HasPrefix(h.VersionPath, "/") || strings.ContainsAny(h.VersionPath, " \t\n") {
 		add("version-path", "%q is not a URL path, e.g. /version", h.VersionPath)
 	}

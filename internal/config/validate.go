@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 	if !oneOf(c.Platform, PlatformNames()) {
 		add("platform", "unknown platform %q, valid platforms are %q", c.Platform, PlatformNames())
 	}
-	errs = append(errs, c.validateRouter()...)
+	errs = append(errs, c.validateFamilies()...)
 
 	// promote and verify act on an image or a URL, not on an app.
 	switch {

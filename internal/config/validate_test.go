@@ -86,6 +86,7 @@ var validationCases = []struct {
 	{name: "hosts with scale-down-after", env: hostsBase.with("INPUT_SCALE-DOWN-AFTER", "10m")},
 	{name: "hosts with router service", env: hostsBase.with("INPUT_ROUTER", "service")},
 	{name: "haproxy inputs without hosts", env: validBase.with("INPUT_HAPROXY-RUNTIME-API", "127.0.0.1:9999", "INPUT_DEPLOY-COMMAND", "./deploy.sh")},
+	{name: "eks-cluster with platform ecs", env: validBase.with("INPUT_PLATFORM", "ecs", "INPUT_ROUTER", "elb", "INPUT_LOAD-BALANCER-NAME", "shop", "INPUT_CLUSTER", "prod", "INPUT_EKS-CLUSTER", "prod")},
 	{name: "listener-ports without router elb", env: validBase.with("INPUT_LISTENER-PORTS", "80")},
 	{name: "gate-prometheus without prometheus-url", env: validBase.with("INPUT_GATE-PROMETHEUS", "vector(0)")},
 	{name: "prometheus-url without gate-prometheus", env: validBase.with("INPUT_PROMETHEUS-URL", "http://prometheus:9090")},
