@@ -96,6 +96,7 @@ func StartPlane(t testing.TB, o PlaneOptions) *Plane {
 		}
 	}
 
+	began := time.Now()
 	dir := t.TempDir()
 	s := &starter{t: t, bin: bin, dir: dir}
 	ports := freePorts(t, 3)
@@ -149,6 +150,7 @@ func StartPlane(t testing.TB, o PlaneOptions) *Plane {
 	if o.Workloads {
 		s.startWorkloads(ctx, kubeconfig, paths["STAGE_DIR"], pki)
 	}
+	t.Logf("kubetest: own control plane (%s channel, workloads %t) up in %s, API %s", o.Gateway, o.Workloads, time.Since(began).Round(time.Millisecond), api)
 	return &Plane{Config: cfg, Kubeconfig: kubeconfig, workloads: o.Workloads}
 }
 
