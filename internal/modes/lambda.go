@@ -1,6 +1,3 @@
-// Package modes holds the ways the binary runs besides a CI step: as an
-// AWS Lambda function answering lifecycle hooks. main keeps the process's
-// concerns (signals, exit statuses) and picks the mode.
 package modes
 
 import (
@@ -29,13 +26,13 @@ func Lambda(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		if ierr := hook.InitError(ctx, api, err); ierr != nil {
 			fmt.Fprintf(stderr, "bluegreen: %v\n", ierr)
 		}
-		return 2
+		return ExitInput
 	}
 	if err := hook.Serve(ctx, api, h); err != nil {
 		fmt.Fprintf(stderr, "bluegreen: %v\n", err)
-		return 1
+		return ExitFailed
 	}
-	return 0
+	return ExitOK
 }
 
 // newHooks builds the hook handler from the same inputs as a CI run: the
