@@ -14,7 +14,7 @@ import (
 // TestHostsSplitOnHAProxy: on a real HAProxy, command split gives the new
 // color its share of the backend's weight and leaves both serving; a
 // rollback takes all traffic back to the release that was live; sticky
-// sessions are refused, exit 2, since the Runtime API cannot set them.
+// sessions are refused, exit 2, on a backend without cookie persistence.
 func TestHostsSplitOnHAProxy(t *testing.T) {
 	t.Parallel()
 	blue, green := haproxytest.StartApp(t, "shop:1.0"), haproxytest.StartApp(t, "shop:1.1")
@@ -61,8 +61,8 @@ func TestHostsSplitOnHAProxy(t *testing.T) {
 	}
 
 	code, _, stderr := runMain(t, nil, with("BLUEGREEN_STICKY_DURATION", "1h"))
-	if code != exitInput || !strings.Contains(stderr, `input "sticky-duration"`) || !strings.Contains(stderr, "cookie") {
-		t.Errorf("sticky split on haproxy: exit %d, stderr %q; want %d naming sticky-duration and cookie persistence", code, stderr, exitInput)
+	if code != exitInput || !strings.Contains(stderr, `input "sticky-duration"`) || !strings.Contains(stderr, `"cookie SRV insert indirect nocache"`) {
+		t.Errorf("sticky split on a backend without cookies: exit %d, stderr %q; want %d naming sticky-duration and the haproxy.cfg lines it needs", code, stderr, exitInput)
 	}
 	if s := share(); s != 0 {
 		t.Errorf("a refused split gave green %d%% of the weight", s)

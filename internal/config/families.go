@@ -42,9 +42,6 @@ type RouterFamily struct {
 	// Sticky: the router can keep a client on the color it first reached
 	// while traffic is split (sticky-duration).
 	Sticky bool
-	// NoSticky, for a router that cannot, says why and what to do
-	// instead, in place of the message that names the routers that can.
-	NoSticky string
 	// Inputs are the inputs only this router reads: given with another
 	// router, they are a mistake the user hears about.
 	Inputs []RouterInput
@@ -98,8 +95,7 @@ var routerFamilies = []RouterFamily{
 		},
 	},
 	{
-		Name: "haproxy", Platforms: []string{"hosts"}, Split: true,
-		NoSticky: "router haproxy cannot set persistence through its Runtime API; configure cookie persistence in haproxy.cfg (cookie on the backend and on each server) instead, and leave sticky-duration empty",
+		Name: "haproxy", Platforms: []string{"hosts"}, Split: true, Sticky: true,
 		Inputs: []RouterInput{
 			{Name: "haproxy-runtime-api", Required: ": the stats socket at admin level, host:port or unix:/path"},
 			{Name: "haproxy-backend"},

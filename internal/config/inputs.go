@@ -225,9 +225,14 @@ var inputs = []Input{
 		Description: "While traffic is split (by `split`, or between `traffic-steps`), keep each " +
 			"client on the color it first reached for this long: ALB target-group stickiness " +
 			"on the weighted forward, or Gateway API session persistence where the cluster's " +
-			"HTTPRoute CRD has it (refused before any write where it does not). Moving all " +
-			"traffic to one color turns it off again. Whole seconds up to `168h`, e.g. `1h`. " +
-			"Router `alb` or `gateway` only. Empty: no stickiness.",
+			"HTTPRoute CRD has it (refused before any write where it does not). On `haproxy` " +
+			"the backend's own cookie persistence keeps clients, for as long as its `cookie` " +
+			"line in haproxy.cfg says (the Runtime API cannot set it; the run warns); the run " +
+			"is refused before any write unless the backend has a `cookie` line and every " +
+			"server a `cookie` value. Moving all traffic to one color turns it off again. " +
+			"Whole seconds up to `168h`, e.g. `1h`. Router `alb`, `gateway` or `haproxy` only. " +
+			"Empty: bluegreen asks for no stickiness (HAProxy's cookie persistence still " +
+			"applies where haproxy.cfg sets it).",
 	},
 	{
 		Name:     "scale-down-after",

@@ -49,8 +49,6 @@ func (c *Config) validateSplit() []error {
 		switch {
 		case d < time.Second || d > maxSticky || d%time.Second != 0:
 			add("sticky-duration", "%q is not whole seconds from 1s to 168h (7 days), e.g. 1h", d)
-		case known && row.NoSticky != "":
-			add("sticky-duration", "%s", row.NoSticky)
 		case known && !row.Sticky:
 			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, RoutersOf(c.Platform, Sticky))
 		}

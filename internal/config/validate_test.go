@@ -64,7 +64,7 @@ var validationCases = []struct {
 	{name: "split with traffic-steps", env: validBase.with("INPUT_COMMAND", "split", "INPUT_SPLIT-WEIGHT", "10", "INPUT_ROUTER", "gateway", "INPUT_ROUTE", "shop", "INPUT_TRAFFIC-STEPS", "10,50")},
 	{name: "sticky-duration on router service", env: validBase.with("INPUT_STICKY-DURATION", "1h")},
 	{name: "sticky-duration on router route53", env: validBase.with("INPUT_STICKY-DURATION", "1h", "INPUT_ROUTER", "route53", "INPUT_HOSTED-ZONE-ID", "Z1", "INPUT_RECORD-NAME", "shop.example.com")},
-	{name: "sticky-duration on router haproxy", env: hostsBase.with("INPUT_STICKY-DURATION", "1h")},
+	{name: "sticky-duration over 7 days on router haproxy", env: hostsBase.with("INPUT_STICKY-DURATION", "169h")},
 	{name: "sticky-duration over 7 days", env: validBase.with("INPUT_STICKY-DURATION", "169h", "INPUT_ROUTER", "gateway", "INPUT_ROUTE", "shop")},
 	{name: "sticky-duration not whole seconds", env: validBase.with("INPUT_STICKY-DURATION", "1500ms", "INPUT_ROUTER", "gateway", "INPUT_ROUTE", "shop")},
 	{name: "service invalid", env: validBase.with("INPUT_SERVICE", "Shop")},

@@ -47,20 +47,29 @@ func hostsPlatform(ctx context.Context, e *buildEnv) error {
 // haproxyRouter builds router haproxy: the weights of a backend's servers,
 // through HAProxy's Runtime API. Everything it needs from HAProxy is
 // checked here, before any write: the API at admin level, the backends and
-// their colored servers, the history map, which is kept through the same
-// API.
+// their colored servers, the cookie persistence sticky-duration relies on,
+// the history map, which is kept through the same API.
 func haproxyRouter(ctx context.Context, e *buildEnv) error {
 	h, deps := e.cfg.Hosts, e.deps
 	api, err := haproxy.Dial(h.RuntimeAPI, RuntimeTimeout)
 	if err != nil {
 		return config.Errorf("haproxy-runtime-api", "%v", err)
 	}
-	r, err := haproxy.New(haproxy.Config{API: api, Backend: h.Backend})
+	r, err := haproxy.New(haproxy.Config{API: api, Backend: h.Backend}, haproxy.WithSticky(e.cfg.StickyDuration.D()))
 	if err != nil {
 		return err
 	}
 	if err := haproxyInputErr(r.Check(ctx), "haproxy-backend"); err != nil {
 		return err
+	}
+	if e.cfg.StickyDuration > 0 {
+		// HAProxy keeps clients by the cookie haproxy.cfg configures;
+		// without one there is no stickiness to give.
+		if err := r.CheckCookies(ctx); errors.Is(err, haproxy.ErrNoCookies) {
+			return config.Errorf("sticky-duration", "%v", err)
+		} else if err != nil {
+			return haproxyInputErr(err, "haproxy-backend")
+		}
 	}
 	deps.Router = r
 	if h.PreviewBackend != "" {

@@ -184,3 +184,32 @@ func TestSplitLeavesAnOperatorsMaintenance(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCookiesNamesWhatHAProxyLacks: sticky sessions on HAProxy need
+// a cookie on the backend and a value on every colored server; the error
+// names the haproxy.cfg lines missing.
+func TestCheckCookiesNamesWhatHAProxyLacks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	app := haproxytest.StartApp(t, "shop:1")
+	h := haproxytest.Start(t, haproxytest.Options{},
+		haproxytest.Backend{Name: "plain", Servers: []haproxytest.Server{{Name: "blue1", Addr: app.Addr, Weight: 1}, {Name: "green1", Addr: app.Addr}}},
+		haproxytest.Backend{Name: "half", Cookie: "SRV", Servers: []haproxytest.Server{{Name: "blue1", Addr: app.Addr, Weight: 1, Cookie: "b1"}, {Name: "green1", Addr: app.Addr}, {Name: "green2", Addr: app.Addr}}},
+		haproxytest.Backend{Name: "sticky", Cookie: "SRV", Servers: []haproxytest.Server{{Name: "blue1", Addr: app.Addr, Weight: 1, Cookie: "b1"}, {Name: "green1", Addr: app.Addr, Cookie: "g1"}}},
+	)
+	api := dial(t, h.AdminAddr)
+	cases := []struct{ backend, text string }{
+		{"plain", `backend "plain" has no "cookie" line; add e.g. "cookie SRV insert indirect nocache"`},
+		{"half", `server green1, green2 have no cookie value`},
+		{"nosuch", `no backend "nosuch"`},
+	}
+	for _, tc := range cases {
+		err := newRouter(t, api, tc.backend).CheckCookies(ctx)
+		if err == nil || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("CheckCookies(%s) = %v, want it to say %q", tc.backend, err, tc.text)
+		}
+	}
+	if err := newRouter(t, api, "sticky").CheckCookies(ctx); err != nil {
+		t.Errorf("CheckCookies of a backend with cookies on every server: %v", err)
+	}
+}

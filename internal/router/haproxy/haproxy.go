@@ -41,6 +41,9 @@ type Router struct {
 	api     API
 	backend string
 	sticky  time.Duration
+	// split is set when the last Set left both colors serving: only then
+	// does stickiness matter.
+	split bool
 }
 
 var (

@@ -71,6 +71,7 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 			return err
 		}
 	}
+	r.split = w.Split()
 	return nil
 }
 

@@ -46,11 +46,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// Warning tells, when sticky sessions were asked, that HAProxy's own
-// cookie settings decide how long they last: the Runtime API cannot set
-// a cookie's lifetime.
+// Warning tells, after a split when sticky sessions were asked, that
+// HAProxy's own cookie settings decide how long they last: the Runtime
+// API cannot set a cookie's lifetime.
 func (r *Router) Warning() string {
-	if r.sticky <= 0 {
+	if r.sticky <= 0 || !r.split {
 		return ""
 	}
 	return fmt.Sprintf("sticky sessions on backend %q last as long as its cookie in haproxy.cfg says (maxidle/maxlife on its \"cookie\" line; a browser session when neither is set), not sticky-duration %s: HAProxy's Runtime API cannot set a cookie's lifetime", r.backend, fmtDuration(r.sticky))
