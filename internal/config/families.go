@@ -121,7 +121,7 @@ func PlatformNames() []string {
 }
 
 // RoutersOf returns the names of the routers that pair with platform and
-// have every property asked (see Split, Sticky).
+// have every property asked, such as canSplit.
 func RoutersOf(platform string, has ...func(RouterFamily) bool) []string {
 	var out []string
 rows:
@@ -139,9 +139,9 @@ rows:
 	return out
 }
 
-// Split and Sticky select routers in RoutersOf.
-func Split(r RouterFamily) bool  { return r.Split }
-func Sticky(r RouterFamily) bool { return r.Sticky }
+// canSplit and canStick select routers in RoutersOf.
+func canSplit(r RouterFamily) bool { return r.Split }
+func canStick(r RouterFamily) bool { return r.Sticky }
 
 // routerNamed returns the row of router name, whatever the platform.
 func routerNamed(name string) (RouterFamily, bool) {

@@ -40,7 +40,7 @@ func (c *Config) validateSplit() []error {
 		}
 	}
 	if c.Command == command.Split && known && !row.Split {
-		add("router", "router %q sends all traffic to one color and cannot split it; command split needs router %q", c.Router, RoutersOf(c.Platform, Split))
+		add("router", "router %q sends all traffic to one color and cannot split it; command split needs router %q", c.Router, RoutersOf(c.Platform, canSplit))
 	}
 	if c.Command == command.Split && len(c.TrafficSteps) > 0 {
 		add("traffic-steps", "is not used by command split, which sets split-weight in one write; traffic steps belong to the deploy that finishes the split")
@@ -50,7 +50,7 @@ func (c *Config) validateSplit() []error {
 		case d < time.Second || d > maxSticky || d%time.Second != 0:
 			add("sticky-duration", "%q is not whole seconds from 1s to 168h (7 days), e.g. 1h", d)
 		case known && !row.Sticky:
-			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, RoutersOf(c.Platform, Sticky))
+			add("sticky-duration", "router %q cannot keep a client on one color; sticky sessions need router %q", c.Router, RoutersOf(c.Platform, canStick))
 		}
 	}
 	return errs

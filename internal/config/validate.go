@@ -106,7 +106,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Percentages(); err != nil {
 		errs = append(errs, err)
 	} else if r, _ := routerNamed(c.Router); len(c.TrafficSteps) > 0 && !r.Split {
-		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, RoutersOf(c.Platform, Split))
+		add("traffic-steps", "router %q sends all traffic to one color; traffic steps need router %q", c.Router, RoutersOf(c.Platform, canSplit))
 	}
 	errs = append(errs, c.validateSplit()...)
 	if _, err := verify.ParseStatus(c.VerifyStatus); err != nil {
