@@ -142,6 +142,12 @@ func weights(t *testing.T, dyn dynamic.Interface, ns, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return weightsOf(route, name)
+}
+
+// weightsOf tells the backendRef weights of route's first rule, which
+// sends to the Services <name>-blue and <name>-green.
+func weightsOf(route *unstructured.Unstructured, name string) string {
 	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
 	refs, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "backendRefs")
 	w := map[string]int64{}

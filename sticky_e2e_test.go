@@ -3,7 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,6 +100,94 @@ func TestBinaryGatewayStickySplit(t *testing.T) {
 	}
 	if got := sessionPersistence(t, dyn, ns, "cart"); got != nil {
 		t.Errorf("after the rollback the route keeps sessionPersistence %v", got)
+	}
+
+	// Traffic steps: every version of the route the deploy writes is
+	// watched; the step at 25 is sticky, the last step at 100 is not.
+	seen := watchRoute(t, dyn, ns, "cart")
+	run("sticky deploy in steps", "BLUEGREEN_IMAGE=registry.example.com/shop:4.0.0",
+		"BLUEGREEN_TRAFFIC_STEPS=25,100", "BLUEGREEN_TRAFFIC_STEP_PAUSE=100ms", "BLUEGREEN_STICKY_DURATION=1h")
+	versions := seen()
+	want["absoluteTimeout"] = "1h"
+	var stepped bool
+	for _, v := range versions {
+		if v.weights == "blue 75 green 25" {
+			stepped = true
+			if diff := cmp.Diff(want, v.persistence); diff != "" {
+				t.Errorf("the route at the step to 25 (-want +got sessionPersistence):\n%s", diff)
+			}
+		}
+	}
+	if !stepped {
+		t.Errorf("no version of the route sent 25 to green; versions seen: %v", versions)
+	}
+	if n := len(versions); n == 0 || versions[n-1].weights != "blue 0 green 100" || versions[n-1].persistence != nil {
+		t.Errorf("the last version of the route is not all to green without sessionPersistence; versions seen: %v", versions)
+	}
+}
+
+// routeVersion is what a test compares of one version of a route.
+type routeVersion struct {
+	weights     string
+	persistence map[string]any
+}
+
+// watchRoute watches the route from its current version on; the function
+// it returns waits until the watch has delivered the route's version of
+// that moment, stops it, and lists every version written since, in order.
+func watchRoute(t *testing.T, dyn dynamic.Interface, ns, name string) func() []routeVersion {
+	t.Helper()
+	routes := dyn.Resource(httpRoutes).Namespace(ns)
+	now, err := routes.Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := routes.Watch(t.Context(), metav1.ListOptions{
+		FieldSelector: "metadata.name=" + name, ResourceVersion: now.GetResourceVersion(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		versions []routeVersion
+		seen     = map[string]bool{now.GetResourceVersion(): true}
+	)
+	go func() {
+		for ev := range w.ResultChan() {
+			route, ok := ev.Object.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+			p, _ := rules[0].(map[string]any)["sessionPersistence"].(map[string]any)
+			mu.Lock()
+			versions = append(versions, routeVersion{weightsOf(route, name), p})
+			seen[route.GetResourceVersion()] = true
+			mu.Unlock()
+		}
+	}()
+	return func() []routeVersion {
+		t.Helper()
+		defer w.Stop()
+		last, err := routes.Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A hang guard, not a measure: the API server sends a watched
+		// write at once.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			done := seen[last.GetResourceVersion()]
+			out := slices.Clone(versions)
+			mu.Unlock()
+			if done {
+				return out
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the watch of HTTPRoute %q never delivered version %s; versions seen: %v", name, last.GetResourceVersion(), out)
+			}
+		}
 	}
 }
 
