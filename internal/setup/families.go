@@ -30,7 +30,8 @@ import (
 // they fill, and what a platform prepared for the routers that pair with
 // it.
 type buildEnv struct {
-	cfg  *config.Config
+	cfg *config.Config
+	// rep is nil when a test builds platform kubernetes alone (Kubernetes).
 	rep  report.Reporter
 	deps *deploy.Deps
 

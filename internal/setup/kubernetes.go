@@ -83,6 +83,8 @@ func Kubernetes(ctx context.Context, cfg *config.Config, base *rest.Config, deps
 	return kubernetesFrom(ctx, &buildEnv{cfg: cfg, deps: deps, counter: awsapi.NewCounter()}, base)
 }
 
+// kubernetesFrom builds the platform, lock, history and migrator from
+// base, then the router, which shares the platform's clients.
 func kubernetesFrom(ctx context.Context, e *buildEnv, base *rest.Config) error {
 	cfg, deps := e.cfg, e.deps
 	k := cfg.Kubernetes
