@@ -136,7 +136,11 @@ func kubernetesFrom(ctx context.Context, e *buildEnv, base *rest.Config) error {
 	preview.Discovery = nil
 	deps.Preview = service.New(preview, service.WithDryRun(dry))
 
-	deps.Locker, err = lease.New(lease.Config{Client: coord, Namespace: k.Namespace, Name: cfg.App + "-bluegreen-lock"})
+	var lockOpts []lease.Option
+	if e.rep != nil {
+		lockOpts = append(lockOpts, lease.WithWarning(e.rep.Warning))
+	}
+	deps.Locker, err = lease.New(lease.Config{Client: coord, Namespace: k.Namespace, Name: cfg.App + "-bluegreen-lock"}, lockOpts...)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ var _ lock.Record[*coordinationv1.Lease] = held{}
 
 // hold starts renewing le, written at sent, and returns the holding.
 func (l *Locker) hold(ctx context.Context, le *coordinationv1.Lease, sent time.Time) lock.Lock {
-	r := lock.Renewal{Name: l.lockName(), Lease: l.duration, Every: l.renew, Clock: clock.Reading(l.now)}
+	r := lock.Renewal{Name: l.lockName(), Lease: l.duration, Every: l.renew, Clock: clock.Reading(l.now), Warn: l.warn}
 	return lock.Hold(ctx, r, held{l}, le, sent)
 }
 

@@ -172,9 +172,10 @@ func TestTakeoverLosesLock(t *testing.T) {
 	}
 }
 
-// TestRenewalFailingForTheLeaseLosesLock: renewals that fail keep the lock
-// until a lease duration has passed since the last one that landed; then
-// the lock is lost, since another run may take it over from then on.
+// TestRenewalFailingForTheLeaseLosesLock: renewals that fail keep the lock,
+// each with a warning, until a lease duration has passed since the last
+// one that landed; then the lock is lost, since another run may take it
+// over from then on.
 func TestRenewalFailingForTheLeaseLosesLock(t *testing.T) {
 	t.Parallel()
 	var broken atomic.Bool
@@ -187,11 +188,24 @@ func TestRenewalFailingForTheLeaseLosesLock(t *testing.T) {
 		return rt.RoundTrip(req)
 	})
 	c := &clock{now: time.Now()}
-	held := acquire(t, newLocker(t, faulty, ns, lease.WithClock(c.Now), lease.WithRenew(10*time.Millisecond)), "run-1")
+	// Every reading a microsecond on, as a real clock moves: a renew time
+	// written again unchanged would pass for a write that landed.
+	var ticks atomic.Int64
+	now := func() time.Time { return c.Now().Add(time.Duration(ticks.Add(1)) * time.Microsecond) }
+	var warnings atomic.Int32
+	warn := lease.WithWarning(func(msg string) {
+		if strings.Contains(msg, "renewal failed") {
+			warnings.Add(1)
+		}
+	})
+	held := acquire(t, newLocker(t, faulty, ns, lease.WithClock(now), lease.WithRenew(10*time.Millisecond), warn), "run-1")
 	broken.Store(true)
 	deadline := time.Now().Add(10 * time.Second) // a hang guard
-	for failed.Load() < 2 && time.Now().Before(deadline) {
+	for (failed.Load() < 2 || warnings.Load() < 2) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
+	}
+	if warnings.Load() < 2 {
+		t.Errorf("%d warnings after %d failed renewals, want one for each", warnings.Load(), failed.Load())
 	}
 	if err := held.Err(); err != nil {
 		t.Fatalf("lost before the lease passed: %v", err)

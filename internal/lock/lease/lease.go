@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -60,6 +61,11 @@ func WithPoll(d time.Duration) Option { return func(l *Locker) { l.poll = d } }
 // the default keeps Go's monotonic clock.
 func WithClock(now func() time.Time) Option { return func(l *Locker) { l.now = now } }
 
+// WithWarning sets where a failed renewal is reported (default: standard
+// error). The Lease is kept and renewed again; it is lost only when
+// renewals fail for a whole lease duration.
+func WithWarning(warn func(msg string)) Option { return func(l *Locker) { l.warn = warn } }
+
 // Locker takes the deploy lock held in one Lease.
 type Locker struct {
 	leases    coordinationclient.LeaseInterface
@@ -70,6 +76,7 @@ type Locker struct {
 	renew    time.Duration
 	poll     time.Duration
 	now      func() time.Time
+	warn     func(string)
 
 	mu   sync.Mutex
 	seen observation // the Lease's record as last seen, and since when
@@ -100,6 +107,7 @@ func New(cfg Config, opts ...Option) (*Locker, error) {
 		renew:     DefaultRenew,
 		poll:      DefaultPoll,
 		now:       time.Now,
+		warn:      func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) },
 	}
 	for _, opt := range opts {
 		opt(l)
@@ -113,6 +121,8 @@ func New(cfg Config, opts ...Option) (*Locker, error) {
 		return nil, fmt.Errorf("lease lock %q: poll interval %s must be positive", l.name, l.poll)
 	case l.now == nil:
 		return nil, fmt.Errorf("lease lock %q: nil clock", l.name)
+	case l.warn == nil:
+		return nil, fmt.Errorf("lease lock %q: nil warning function", l.name)
 	}
 	return l, nil
 }

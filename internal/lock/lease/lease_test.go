@@ -89,6 +89,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{name: "renew not shorter than duration", cfg: good, opts: []lease.Option{lease.WithDuration(10 * time.Second)}},
 		{name: "zero poll", cfg: good, opts: []lease.Option{lease.WithPoll(0)}},
 		{name: "nil clock", cfg: good, opts: []lease.Option{lease.WithClock(nil)}},
+		{name: "nil warning function", cfg: good, opts: []lease.Option{lease.WithWarning(nil)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
