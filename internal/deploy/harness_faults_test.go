@@ -187,7 +187,7 @@ func faultyExec(ctx context.Context, ns string, rc *rest.Config, owner string, l
 			return run{err: err, log: log}
 		}
 		l, err := lease.New(lease.Config{Client: coord, Namespace: ns, Name: lockName},
-			lease.WithDuration(leaseFor), lease.WithRenew(leaseFor/4), lease.WithPoll(50*time.Millisecond))
+			lease.WithDuration(leaseFor), lease.WithRenew(leaseFor/4), lease.WithPoll(50*time.Millisecond), lease.WithWarning(log.warn))
 		if err != nil {
 			return run{err: err, log: log}
 		}
