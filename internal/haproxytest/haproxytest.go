@@ -187,9 +187,9 @@ func Start(t testing.TB, opts Options, backends ...Backend) *HAProxy {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", h.AdminAddr, time.Second)
-		if err == nil {
-			c.Close()
+		// Both sockets: the kernel queues a TCP connection as soon as
+		// HAProxy binds it, which can be before the unix socket exists.
+		if err := dialBoth(h); err == nil {
 			return h
 		}
 		select {
@@ -203,6 +203,18 @@ func Start(t testing.TB, opts Options, backends ...Backend) *HAProxy {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// dialBoth connects to the admin and the operator socket once each.
+func dialBoth(h *HAProxy) error {
+	for _, a := range [][2]string{{"tcp", h.AdminAddr}, {"unix", strings.TrimPrefix(h.OperatorSocket, "unix:")}} {
+		c, err := net.DialTimeout(a[0], a[1], time.Second)
+		if err != nil {
+			return err
+		}
+		c.Close()
+	}
+	return nil
 }
 
 // Stop kills HAProxy and waits for it to exit; it may be called again.
