@@ -24,6 +24,11 @@
 //     back in service and down together, so that only checks from then on
 //     bring it up. A rollback to it waits for those checks rather than
 //     being one write.
+//   - From those checks until the switch (and while a prepared release
+//     waits for its switch) the color is in service at weight 0, so a
+//     client still holding a cookie from when that color last served, and
+//     not back since, reaches it. maxidle/maxlife bound how old such a
+//     cookie can be.
 //   - "option persist" makes HAProxy send cookie clients even to a server
 //     in maintenance; a backend with it cannot be switched cleanly.
 //   - The cookie's lifetime (maxidle, maxlife) is haproxy.cfg's: the
