@@ -45,6 +45,8 @@ type awsGround struct {
 	locker  lock.Locker
 	// gates are the metric gates of each run.
 	gates []gate.Gate
+	// sticky is the sticky-duration of each run.
+	sticky time.Duration
 }
 
 func newAWSGround(t *testing.T) *awsGround {
@@ -97,7 +99,7 @@ func (g *awsGround) run(command command.Name, image string, tweak func(*deploy.O
 		g.t.Fatal(err)
 	}
 	r, err := alb.New(alb.Config{API: g.elb, ListenerARN: listener, TargetGroups: groups},
-		alb.WithReadBack(5, time.Millisecond), alb.WithDryRun(opts.DryRun))
+		alb.WithReadBack(5, time.Millisecond), alb.WithDryRun(opts.DryRun), alb.WithStickiness(g.sticky))
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -83,9 +83,10 @@ func WithReadBack(attempts int, poll time.Duration) Option {
 
 // WithStickiness keeps a client on the target group it first reached for
 // d while the forward splits traffic: each weighted write enables
-// target-group stickiness for d, and a write that sends all traffic to one
-// color disables it, so that no client stays on the color being left.
-// Without it the forward's stickiness is kept as read.
+// target-group stickiness for d. Without it a split keeps the forward's
+// stickiness as read. A write that sends all traffic to one color
+// disables stickiness with or without this option, so that no client
+// stays on the color being left.
 func WithStickiness(d time.Duration) Option { return func(r *Router) { r.sticky = d } }
 
 // DryRun reports whether writes are validated and built but not sent.
@@ -192,8 +193,10 @@ func (r *Router) Read(ctx context.Context) (router.Weights, error) {
 
 // Set implements router.Router with one ModifyListener (or ModifyRule)
 // that forwards to both target groups with weights w, keeping the other
-// actions and the forward's stickiness. It then reads the route back
-// until it shows w.
+// actions (see withWeights for the forward's stickiness). It then reads
+// the route back until it shows w, and, when w sends all traffic to one
+// color, no stickiness. A route at w that is still sticky is not in
+// place: it is written again.
 //
 // A throttled call has already been retried by the SDK's standard
 // retryer (see awsapi.LoadConfig) when its error reaches Set; Set returns
@@ -265,30 +268,52 @@ func (r *Router) write(ctx context.Context, actions []types.Action) error {
 
 // readBack reads the route until it shows want. A read that still shows
 // the weights from before the write is a stale read and is tried again; a
-// read showing other weights means someone else changed the route.
+// read showing other weights means someone else changed the route. When
+// want sends all traffic to one color the read must also show the
+// forward's stickiness disabled: until then clients holding the cookie of
+// the other color still reach it.
 func (r *Router) readBack(ctx context.Context, before, want router.Weights) error {
 	var got router.Weights
+	var stuck bool
 	for attempt := 1; attempt <= r.attempts; attempt++ {
 		if attempt > 1 {
 			if err := awsapi.Sleep(ctx, r.poll); err != nil {
 				return fmt.Errorf("reading back %s after setting %s: %w", r.what(), want, err)
 			}
 		}
-		w, err := r.Read(ctx)
+		w, sticky, err := r.readForward(ctx)
 		switch {
 		case awsapi.IsThrottle(err):
 			continue
 		case err != nil:
 			return fmt.Errorf("reading back after setting %s: %w", want, err)
-		case w.Equal(want):
+		case w.Equal(want) && (want.Split() || !sticky):
 			return nil
-		case !w.Equal(before):
+		case !w.Equal(want) && !w.Equal(before):
 			return fmt.Errorf("%s reads %s after it was set to %s: %w", r.what(), w, want, router.ErrConflict)
 		}
-		got = w
+		got, stuck = w, sticky && w.Equal(want)
 	}
-	if got == nil {
+	switch {
+	case got == nil:
 		return fmt.Errorf("%s could not be read back after setting %s (throttled %d times)", r.what(), want, r.attempts)
+	case stuck:
+		return fmt.Errorf("%s still has target-group stickiness enabled after it was set to %s without (%d reads): clients holding the other color's cookie still reach it", r.what(), want, r.attempts)
 	}
 	return fmt.Errorf("%s still reads %s after it was set to %s (%d reads)", r.what(), got, want, r.attempts)
+}
+
+// readForward reads the route's weights and whether its forward keeps
+// clients on a target group.
+func (r *Router) readForward(ctx context.Context) (router.Weights, bool, error) {
+	actions, err := r.actions(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	i, w, err := r.parse(actions)
+	if err != nil {
+		return nil, false, err
+	}
+	sticky, _ := stickiness(actions[i])
+	return w, sticky, nil
 }

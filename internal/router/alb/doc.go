@@ -6,8 +6,11 @@
 // Both target groups stay in the forward action, the idle one at weight
 // 0, so that the load balancer keeps health-checking the idle color and a
 // rollback is one write. Other actions of the listener (authentication)
-// and the forward's stickiness settings are read and written back as
-// they were.
+// are read and written back as they were, and so is the forward's
+// target-group stickiness while traffic is split. A write that sends all
+// traffic to one color disables that stickiness, whoever enabled it: on an
+// ALB stickiness takes precedence over weights, and a client holding the
+// cookie of the group at weight 0 would otherwise keep reaching it.
 //
 // The listener must forward to at least one color's target group before
 // the first run: bluegreen never takes over a listener that sends traffic

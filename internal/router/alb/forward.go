@@ -75,10 +75,16 @@ func tuples(a types.Action) []types.TargetGroupTuple {
 }
 
 // withWeights returns a copy of actions whose forward action (at index i)
-// sends w to the colors' target groups. Other actions, the order, the
-// stickiness and any other target group (at weight 0) are kept as read:
-// ModifyListener replaces all default actions, so whatever is not written
-// back is lost.
+// sends w to the colors' target groups. Other actions, the order and any
+// other target group (at weight 0) are kept as read: ModifyListener
+// replaces all default actions, so whatever is not written back is lost.
+//
+// The forward's target-group stickiness is kept as read too, except that
+// a split with WithStickiness enables it for that duration, and a write
+// that sends all traffic to one color always disables it, whoever enabled
+// it: stickiness takes precedence over weights, so a client holding the
+// cookie of the group left at weight 0 would keep reaching it until the
+// duration ends, while the weights read as switched.
 func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []types.Action {
 	out := slices.Clone(actions)
 	fwd := out[i]
@@ -87,12 +93,12 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 		s := *old.TargetGroupStickinessConfig
 		fc.TargetGroupStickinessConfig = &s
 	}
-	if r.sticky > 0 {
+	switch {
+	case !w.Split():
 		fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}
-		if w.Split() {
-			fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{
-				Enabled: aws.Bool(true), DurationSeconds: aws.Int32(int32(r.sticky / time.Second)),
-			}
+	case r.sticky > 0:
+		fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{
+			Enabled: aws.Bool(true), DurationSeconds: aws.Int32(int32(r.sticky / time.Second)),
 		}
 	}
 	for _, c := range color.All {
@@ -113,19 +119,22 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 }
 
 // sameStickiness reports whether two forward actions keep clients on a
-// target group alike; an absent setting is stickiness disabled.
+// target group alike.
 func sameStickiness(a, b types.Action) bool {
-	get := func(a types.Action) (bool, int32) {
-		if a.ForwardConfig == nil || a.ForwardConfig.TargetGroupStickinessConfig == nil {
-			return false, 0
-		}
-		s := a.ForwardConfig.TargetGroupStickinessConfig
-		if !aws.ToBool(s.Enabled) {
-			return false, 0
-		}
-		return true, aws.ToInt32(s.DurationSeconds)
-	}
-	ea, da := get(a)
-	eb, db := get(b)
+	ea, da := stickiness(a)
+	eb, db := stickiness(b)
 	return ea == eb && da == db
+}
+
+// stickiness reads a forward action's target-group stickiness; an absent
+// setting is stickiness disabled.
+func stickiness(a types.Action) (enabled bool, seconds int32) {
+	if a.ForwardConfig == nil || a.ForwardConfig.TargetGroupStickinessConfig == nil {
+		return false, 0
+	}
+	s := a.ForwardConfig.TargetGroupStickinessConfig
+	if !aws.ToBool(s.Enabled) {
+		return false, 0
+	}
+	return true, aws.ToInt32(s.DurationSeconds)
 }

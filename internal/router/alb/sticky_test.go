@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
@@ -72,5 +73,67 @@ func TestStickinessOutOfRange(t *testing.T) {
 	}
 	if weights, _, _ := forwardOf(t, f, listenerARN); weights[greenTG] != 0 {
 		t.Errorf("a refused write moved traffic: %v", weights)
+	}
+}
+
+// TestSwitchEndsStickinessWithoutTheOption: a switch of all traffic to one
+// color made without WithStickiness (the run that ends a split need not
+// repeat sticky-duration) still disables the stickiness a sticky split
+// enabled. On an ALB stickiness takes precedence over weights: left
+// enabled, a client holding the cookie of the group now at weight 0 would
+// keep reaching it while the weights read 0/100.
+func TestSwitchEndsStickinessWithoutTheOption(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, awsfake.Forward(blueTG, 1, greenTG, 0))
+	if err := newRouter(t, f, nil, WithStickiness(time.Hour)).Set(t.Context(), router.Weights{color.Blue: 50, color.Green: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Reaches(listenerARN, blueTG); len(got) != 1 || got[0] != blueTG {
+		t.Fatalf("during the sticky split a client stuck to blue reaches %q, want blue only", got)
+	}
+
+	plain := newRouter(t, f, nil)
+	if err := plain.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	weights, stick, _ := forwardOf(t, f, listenerARN)
+	if weights[blueTG] != 0 || weights[greenTG] != 100 || aws.ToBool(stick.Enabled) {
+		t.Errorf("after switching all to green without the option: weights %v, stickiness %+v; want 0/100, not sticky", weights, stick)
+	}
+	if got := f.Reaches(listenerARN, blueTG); len(got) != 1 || got[0] != greenTG {
+		t.Errorf("after the switch a client stuck to blue reaches %q, want green only", got)
+	}
+}
+
+// TestStickinessAtOneColorIsNotInPlace: a forward that already sends all
+// traffic to one color but is sticky (an operator enabled it, or an older
+// switch kept it) is not what Set asks for: Set disables the stickiness
+// once, reading back past stale reads until it shows, and then finds it
+// in place.
+func TestStickinessAtOneColorIsNotInPlace(t *testing.T) {
+	t.Parallel()
+	sticky := awsfake.Forward(blueTG, 0, greenTG, 1)
+	sticky.ForwardConfig.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(true), DurationSeconds: aws.Int32(86400)}
+	f := newFake(t, sticky)
+	f.StaleReads(2)
+	r := newRouter(t, f, nil)
+	if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Count("ModifyListener"); n != 1 {
+		t.Errorf("Set wrote %d times, want once, to disable the stickiness", n)
+	}
+	if _, stick, _ := forwardOf(t, f, listenerARN); aws.ToBool(stick.Enabled) {
+		t.Errorf("stickiness %+v at all to green, want disabled", stick)
+	}
+	if n := f.Count("DescribeListeners"); n < 4 {
+		t.Errorf("Set read the listener %d times, want the read-back to go past 2 stale reads", n)
+	}
+	f.StaleReads(0)
+	if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Count("ModifyListener"); n != 1 {
+		t.Errorf("a second Set wrote again (%d writes in all), want nothing once stickiness is off", n)
 	}
 }
