@@ -8,4 +8,12 @@
 // needs no Gateway API Go module, and every change is one Update carrying
 // the resourceVersion just read: an edit made by someone else in between
 // is re-read, never overwritten.
+//
+// Session persistence (WithSessionPersistence) is written into every rule
+// while traffic is split, and recorded in the route's
+// PersistenceAnnotation. A write that sends all traffic to one color
+// removes that persistence of bluegreen's, with or without the option, so
+// that no client stays on the color left. A sessionPersistence the route's
+// owner set, which may keep clients on one pod of a Service, is left
+// alone then unless the option is given.
 package gateway

@@ -163,13 +163,13 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 		} else if !reflect.DeepEqual(seen, now) {
 			return fmt.Errorf("HTTPRoute %q: its rules changed while bluegreen was updating them: %w", r.cfg.Route, router.ErrConflict)
 		}
-		if upToDate(rules, w) && r.stickyUpToDate(rules, w) {
+		if upToDate(rules, w) && r.stickyUpToDate(route, rules, w) {
 			return nil
 		}
 		for _, rl := range rules {
 			rl.set(r.cfg.App, w)
 		}
-		r.setSticky(rules, w)
+		r.setSticky(route, rules, w)
 		// route carries the resourceVersion just read: a write made since
 		// makes this a Conflict, and RetryOnConflict reads again.
 		if _, err := r.routes().Update(ctx, route, metav1.UpdateOptions{DryRun: r.dryRun, FieldValidation: r.fieldValidation()}); err != nil {

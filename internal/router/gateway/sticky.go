@@ -2,14 +2,15 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
@@ -18,13 +19,25 @@ import (
 // cluster's HTTPRoute has no sessionPersistence field.
 var ErrNoSessionPersistence = errors.New("this cluster's HTTPRoute CRD has no sessionPersistence")
 
+// PersistenceAnnotation, on an HTTPRoute, holds the sessionPersistence
+// bluegreen last wrote into the route's rules, as JSON without the
+// sessionName: it tells bluegreen's own persistence from the route
+// owner's. It is compared by value, not by rule, so that it survives the
+// owner reordering, adding or naming rules; a rule whose persistence the
+// owner has since edited no longer matches, and is the owner's again.
+const PersistenceAnnotation = "bluegreen.dev/session-persistence"
+
 // WithSessionPersistence keeps a client on the backend it first reached
 // for d while the route splits traffic: each weighted write sets every
 // rule's sessionPersistence (a permanent cookie that lives d), and a write
-// that sends all traffic to one color removes it, so that no client stays
-// on the color being left. Without it a rule's sessionPersistence is kept
-// as read. sessionPersistence is in the HTTPRoute CRDs of the Gateway
-// API's experimental channel only; see CheckSessionPersistence.
+// that sends all traffic to one color removes every rule's, so that no
+// client stays on the color being left. Without it a split keeps each
+// rule's sessionPersistence as read, and a write that sends all traffic
+// to one color removes only the persistence bluegreen wrote (see
+// PersistenceAnnotation): one the route's owner set is left alone, since
+// it may keep clients on one pod of a Service rather than on a color.
+// sessionPersistence is in the HTTPRoute CRDs of the Gateway API's
+// experimental channel only; see CheckSessionPersistence.
 func WithSessionPersistence(d time.Duration) Option { return func(r *Router) { r.sticky = d } }
 
 // persistence is the sessionPersistence a rule gets for w; nil for none.
@@ -39,20 +52,17 @@ func (r *Router) persistence(w router.Weights) map[string]any {
 	}
 }
 
-// stickyUpToDate reports whether every rule already has the
-// sessionPersistence w asks for; always true without the option.
-func (r *Router) stickyUpToDate(rules []*rule, w router.Weights) bool {
-	if r.sticky <= 0 {
-		return true
+// mark is how PersistenceAnnotation writes p: JSON, map keys sorted,
+// without the sessionName. "" for none.
+func mark(p map[string]any) string {
+	if p == nil {
+		return ""
 	}
-	want := r.persistence(w)
-	for _, rl := range rules {
-		got, _ := rl.obj["sessionPersistence"].(map[string]any)
-		if (want == nil) != (got == nil) || (want != nil && !reflect.DeepEqual(normal(got), normal(want))) {
-			return false
-		}
+	b, err := json.Marshal(normal(p))
+	if err != nil {
+		return "" // unreachable: p holds strings and maps of strings
 	}
-	return true
+	return string(b)
 }
 
 // normal leaves out sessionName, which is the route owner's to choose
@@ -70,22 +80,76 @@ func normal(p map[string]any) map[string]any {
 	return out
 }
 
+// persistence returns the rule's sessionPersistence; nil for none.
+func (rl *rule) persistence() map[string]any {
+	p, _ := rl.obj["sessionPersistence"].(map[string]any)
+	return p
+}
+
+// stickyUpToDate reports whether the rules' sessionPersistence, and the
+// route's PersistenceAnnotation, are already what w asks for.
+func (r *Router) stickyUpToDate(route *unstructured.Unstructured, rules []*rule, w router.Weights) bool {
+	ours, marked := route.GetAnnotations()[PersistenceAnnotation]
+	switch {
+	case w.Split() && r.sticky > 0:
+		want := mark(r.persistence(w))
+		if ours != want {
+			return false
+		}
+		for _, rl := range rules {
+			if mark(rl.persistence()) != want {
+				return false
+			}
+		}
+		return true
+	case w.Split():
+		return true
+	case r.sticky > 0:
+		for _, rl := range rules {
+			if rl.persistence() != nil {
+				return false
+			}
+		}
+		return !marked
+	}
+	// All to one color without the option: bluegreen's own persistence,
+	// and its annotation, must be gone; the owner's stays.
+	return !marked
+}
+
 // setSticky writes w's sessionPersistence into the rules, keeping the
-// session name a rule's owner gave.
-func (r *Router) setSticky(rules []*rule, w router.Weights) {
-	if r.sticky <= 0 {
+// session name a rule's owner gave, and records in PersistenceAnnotation
+// what it wrote; a write that sends all traffic to one color removes the
+// persistence stickyUpToDate finds in the way, and the annotation.
+func (r *Router) setSticky(route *unstructured.Unstructured, rules []*rule, w router.Weights) {
+	annotations := route.GetAnnotations()
+	ours, marked := annotations[PersistenceAnnotation]
+	switch {
+	case w.Split() && r.sticky > 0:
+		for _, rl := range rules {
+			p := r.persistence(w)
+			if old := rl.persistence(); old != nil && old["sessionName"] != nil {
+				p["sessionName"] = old["sessionName"]
+			}
+			rl.obj["sessionPersistence"] = p
+		}
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[PersistenceAnnotation] = mark(r.persistence(w))
+		route.SetAnnotations(annotations)
+		return
+	case w.Split():
 		return
 	}
 	for _, rl := range rules {
-		p := r.persistence(w)
-		if p == nil {
+		if r.sticky > 0 || (marked && mark(rl.persistence()) == ours) {
 			delete(rl.obj, "sessionPersistence")
-			continue
 		}
-		if old, ok := rl.obj["sessionPersistence"].(map[string]any); ok && old["sessionName"] != nil {
-			p["sessionName"] = old["sessionName"]
-		}
-		rl.obj["sessionPersistence"] = p
+	}
+	if marked {
+		delete(annotations, PersistenceAnnotation)
+		route.SetAnnotations(annotations)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/color"
@@ -147,6 +148,93 @@ func TestSessionPersistenceOnTheExperimentalChannel(t *testing.T) {
 		got := persistenceOf(t, p.getRoute(t, "shop"))[0]
 		if want := map[string]any{"type": "Header", "sessionName": "x-shop-session"}; !cmp.Equal(got, want) {
 			t.Errorf("the owner's sessionPersistence became %v, want %v", got, want)
+		}
+	})
+
+	// The run that ends a split need not repeat sticky-duration: the
+	// persistence bluegreen wrote goes at any full switch, or clients
+	// holding the cookie would stay on the color left at weight 0.
+	t.Run("a switch without sticky-duration removes bluegreen's own", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		p.createRoute(t, "shop", rule(ref("shop-blue", 1)), rule(ref("shop-blue", 1)))
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(time.Hour)).Set(t.Context(), router.Weights{color.Blue: 70, color.Green: 30}); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.getRoute(t, "shop").GetAnnotations()[gateway.PersistenceAnnotation]; got == "" {
+			t.Errorf("a sticky split left no %s annotation", gateway.PersistenceAnnotation)
+		}
+		plain := p.router(t, "shop")
+		if err := plain.Set(t.Context(), router.All(color.Blue)); err != nil {
+			t.Fatal(err)
+		}
+		switched := p.getRoute(t, "shop")
+		for i, got := range persistenceOf(t, switched) {
+			if got != nil {
+				t.Errorf("rule %d after a switch without sticky-duration keeps sessionPersistence %v", i, got)
+			}
+		}
+		if got, ok := switched.GetAnnotations()[gateway.PersistenceAnnotation]; ok {
+			t.Errorf("the %s annotation is left after the switch: %q", gateway.PersistenceAnnotation, got)
+		}
+		if err := plain.Set(t.Context(), router.All(color.Blue)); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.getRoute(t, "shop").GetResourceVersion(); got != switched.GetResourceVersion() {
+			t.Errorf("setting the same switch again wrote the route (resourceVersion %s -> %s)", switched.GetResourceVersion(), got)
+		}
+	})
+
+	// What the owner set, or edited since bluegreen wrote it, is the
+	// owner's: a switch without sticky-duration leaves it, as a split
+	// without it does.
+	t.Run("a switch without sticky-duration keeps the owner's", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		owners := rule(ref("shop-blue", 1))
+		owners["sessionPersistence"] = map[string]any{"type": "Header", "sessionName": "x-shop-session"}
+		p.createRoute(t, "shop", owners)
+		plain := p.router(t, "shop")
+		for _, w := range []router.Weights{{color.Blue: 50, color.Green: 50}, router.All(color.Green)} {
+			if err := plain.Set(t.Context(), w); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := persistenceOf(t, p.getRoute(t, "shop"))[0], owners["sessionPersistence"]; !cmp.Equal(got, want) {
+				t.Errorf("after setting %s the owner's sessionPersistence became %v, want %v", w, got, want)
+			}
+		}
+
+		// A sticky split writes every rule's; the owner then edits that
+		// rule's and adds two rules: one with a persistence of its own,
+		// one carrying bluegreen's, as a copied rule would. Ownership is
+		// told by value, not by a rule's place.
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(time.Hour)).Set(t.Context(), router.Weights{color.Blue: 40, color.Green: 60}); err != nil {
+			t.Fatal(err)
+		}
+		route := p.getRoute(t, "shop")
+		rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+		edited := map[string]any{"type": "Cookie", "absoluteTimeout": "10m", "cookieConfig": map[string]any{"lifetimeType": "Permanent"}}
+		rules[0].(map[string]any)["sessionPersistence"] = edited
+		added := rule(ref("shop-blue", 40), ref("shop-green", 60))
+		added["matches"] = []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/cart"}}}
+		added["sessionPersistence"] = map[string]any{"type": "Header", "sessionName": "x-cart"}
+		rules = append(rules, added, rule(ref("shop-blue", 40), ref("shop-green", 60)))
+		rules[2].(map[string]any)["matches"] = []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/api"}}}
+		rules[2].(map[string]any)["sessionPersistence"] = persistenceOf(t, route)[0]
+		if err := unstructured.SetNestedSlice(route.Object, rules, "spec", "rules"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.routes().Update(t.Context(), route, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+
+		if err := plain.Set(t.Context(), router.All(color.Green)); err != nil {
+			t.Fatal(err)
+		}
+		got := persistenceOf(t, p.getRoute(t, "shop"))
+		want := []map[string]any{edited, {"type": "Header", "sessionName": "x-cart"}, nil}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("sessionPersistence of each rule after the switch (-want +got): the owner's stays, bluegreen's goes:\n%s", diff)
 		}
 	})
 }
