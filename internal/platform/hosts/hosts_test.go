@@ -145,3 +145,46 @@ func TestFailedDeployCommandCarriesItsLastLines(t *testing.T) {
 		t.Errorf("Deploy = %v, want exit status 3 with the last 10 lines", err)
 	}
 }
+
+// rechecking is a fleet that can have its servers judged afresh, and
+// notes which colors were.
+type rechecking struct {
+	*fleet
+	rechecked []color.Color
+}
+
+func (r *rechecking) Recheck(_ context.Context, c color.Color) error {
+	r.rechecked = append(r.rechecked, c)
+	return nil
+}
+
+// TestScaleUpPutsServersUnderFreshChecks: a rollback scales up a color
+// that is not ready; on hosts that asks the load balancer to judge its
+// servers afresh (HAProxy's maintenance is not health-checked), where the
+// fleet can, and fails elsewhere and for a scale-down.
+func TestScaleUpPutsServersUnderFreshChecks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, _ := newFleet(t)
+	rf := &rechecking{fleet: f}
+	p, err := hosts.New(hosts.Config{Fleet: rf, App: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Scale(ctx, color.Blue, 2); err != nil {
+		t.Errorf("Scale up with a fleet that rechecks: %v", err)
+	}
+	if got := rf.rechecked; len(got) != 1 || got[0] != color.Blue {
+		t.Errorf("rechecked %v, want blue once", got)
+	}
+	if err := p.Scale(ctx, color.Blue, 0); err == nil {
+		t.Error("Scale to 0 on hosts succeeded; machines are not bluegreen's to stop")
+	}
+	plain, err := hosts.New(hosts.Config{Fleet: f, App: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Scale(ctx, color.Blue, 2); err == nil || !strings.Contains(err.Error(), "does not start or stop machines") {
+		t.Errorf("Scale up with a fleet that cannot recheck = %v, want the machines named as not bluegreen's", err)
+	}
+}
