@@ -118,30 +118,6 @@ func TestRollbackLosesNoRequest(t *testing.T) {
 	}
 }
 
-// TestRollbackWithCookiesLosesNoRequest: on a backend with cookie
-// persistence the switch leaves the old color in maintenance, where
-// HAProxy does not check it; the rollback puts it back under fresh checks
-// and moves traffic once they pass.
-func TestRollbackWithCookiesLosesNoRequest(t *testing.T) {
-	t.Parallel()
-	g := newCookieGround(t)
-	if r := g.run(g.inputs("deploy", "shop:1.1"), nil); r.err != nil {
-		t.Fatalf("deploy: %v\n%s", r.err, r.log)
-	}
-	out, err := runtimeDo(g.h.AdminAddr, "show stat shop 4 -1")
-	if err != nil || !strings.Contains(out, "shop,blue1,") || strings.Count(out, ",MAINT,") != 2 {
-		t.Fatalf("after the deploy blue's two servers are not in maintenance (%v):\n%s", err, out)
-	}
-	m := underTraffic(g, func() run { return g.run(g.inputs("rollback", ""), nil) })
-	if m.run.err != nil {
-		t.Fatalf("rollback: %v\n%s", m.run.err, m.run.log)
-	}
-	if m.run.res.ActiveColor != "blue" {
-		t.Errorf("active color after the rollback %q, want blue", m.run.res.ActiveColor)
-	}
-	check(t, m, color.Blue, "shop:1.0", "shop:1.0")
-}
-
 func TestNeverHealthyReleaseNeverGetsTraffic(t *testing.T) {
 	t.Parallel()
 	g := newGround(t, false)
