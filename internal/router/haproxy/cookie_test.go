@@ -200,7 +200,7 @@ func TestCheckCookiesNamesWhatHAProxyLacks(t *testing.T) {
 	api := dial(t, h.AdminAddr)
 	cases := []struct{ backend, text string }{
 		{"plain", `backend "plain" has no "cookie" line; add e.g. "cookie SRV insert indirect nocache"`},
-		{"half", `server green1, green2 have no cookie value`},
+		{"half", `servers green1, green2 have no cookie value`},
 		{"nosuch", `no backend "nosuch"`},
 	}
 	for _, tc := range cases {

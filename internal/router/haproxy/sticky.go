@@ -33,8 +33,8 @@ func (r *Router) CheckCookies(ctx context.Context) error {
 	}
 	if len(bare) > 0 {
 		slices.Sort(bare)
-		return fmt.Errorf("%w: in backend %q, server %s %s no cookie value; give each server line its own \"cookie <value>\" in haproxy.cfg, e.g. \"server %s ... cookie %s\"",
-			ErrNoCookies, r.backend, strings.Join(bare, ", "), plural(len(bare), "has", "have"), bare[0], bare[0])
+		return fmt.Errorf("%w: in backend %q, %s %s %s no cookie value; give each server line its own \"cookie <value>\" in haproxy.cfg, e.g. \"server %s ... cookie %s\"",
+			ErrNoCookies, r.backend, plural(len(bare), "server", "servers"), strings.Join(bare, ", "), plural(len(bare), "has", "have"), bare[0], bare[0])
 	}
 	return nil
 }
