@@ -137,31 +137,32 @@ func (h *holding[R]) loop(ctx context.Context) {
 	}
 }
 
-// renew writes the record once, and reports whether the lock is lost.
-func (h *holding[R]) renew(ctx context.Context) bool {
+// renew writes the record once, and reports whether the renewal must
+// stop: the lock is lost, or released.
+func (h *holding[R]) renew(loop context.Context) bool {
 	// A slow server may still apply a renewal in time: give it until the
 	// lock would lapse, not only one interval.
-	ctx, cancel := context.WithTimeout(ctx, max(h.deadline().Sub(h.clock.Now()), h.r.Every))
+	ctx, cancel := context.WithTimeout(loop, max(h.deadline().Sub(h.clock.Now()), h.r.Every))
 	defer cancel()
 	next, sent, err := h.rec.Renew(ctx, h.current())
 	switch lost := taken(err); {
+	case err == nil:
+		h.mu.Lock()
+		h.mine, h.renewed, h.lastErr = next, sent, nil
+		h.mu.Unlock()
+		return false
 	case lost != nil:
 		h.Lose(lost)
 		return true
-	case h.Err() != nil:
-		return true // lost while renewing, as Confirm found: the renewal was cut short
-	case err != nil:
-		h.mu.Lock()
-		h.lastErr = err
-		h.mu.Unlock()
-		if h.r.Warn != nil {
-			h.r.Warn(fmt.Sprintf("deploy lock %q: renewal failed, trying again: %v", h.r.Name, err))
-		}
-		return false
+	case loop.Err() != nil || h.Err() != nil:
+		return true // released, or lost as Confirm found: no failure to warn of
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.mine, h.renewed, h.lastErr = next, sent, nil
+	h.lastErr = err
+	h.mu.Unlock()
+	if h.r.Warn != nil {
+		h.r.Warn(fmt.Sprintf("deploy lock %q: renewal failed, trying again: %v", h.r.Name, err))
+	}
 	return false
 }
 

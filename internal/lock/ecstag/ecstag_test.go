@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/awsfake"
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/ecstag"
 )
@@ -27,25 +27,8 @@ const (
 
 var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable clock shared by the Lockers of a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: start} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a clock shared by the Lockers of a test, set to start.
+func newClock() *clock.Fake { return clock.NewFake(start) }
 
 // setup returns an ECS double with cluster prod and its ARN.
 func setup(t *testing.T) (*awsfake.ECS, string) {
@@ -58,7 +41,7 @@ func setup(t *testing.T) (*awsfake.ECS, string) {
 // newLocker returns a Locker on f's cluster prod that settles for 20ms and
 // polls every 10ms, so that waits end quickly. Its warnings fail the test
 // unless opts replace them.
-func newLocker(t *testing.T, api ecstag.API, arn string, c *clock, opts ...ecstag.Option) *ecstag.Locker {
+func newLocker(t *testing.T, api ecstag.API, arn string, c *clock.Fake, opts ...ecstag.Option) *ecstag.Locker {
 	t.Helper()
 	opts = append([]ecstag.Option{
 		ecstag.WithSettle(20 * time.Millisecond), ecstag.WithPoll(10 * time.Millisecond), ecstag.WithClock(c.Now),

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
@@ -187,7 +188,7 @@ func TestRenewalFailingForTheLeaseLosesLock(t *testing.T) {
 		}
 		return rt.RoundTrip(req)
 	})
-	c := &clock{now: time.Now()}
+	c := clock.NewFake(time.Now())
 	// Every reading a microsecond on, as a real clock moves: a renew time
 	// written again unchanged would pass for a write that landed.
 	var ticks atomic.Int64

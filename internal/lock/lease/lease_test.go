@@ -13,6 +13,7 @@ import (
 	coordinationclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/clock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/kubetest"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock"
 	"github.com/bluegreen-dev/bluegreen-action/internal/lock/lease"
@@ -235,24 +236,6 @@ func crashed(t *testing.T, client coordinationclient.LeasesGetter, ns string, re
 	}
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestExpiryFromObservation: a Lease expires for a reader once its record
 // went unchanged for its lease duration from when that reader first saw
 // it. The renew time inside was written by another machine's clock, which
@@ -272,7 +255,7 @@ func TestExpiryFromObservation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			client, ns := setup(t)
-			c := &clock{now: time.Now()}
+			c := clock.NewFake(time.Now())
 			crashed(t, client, ns, c.Now().Add(tc.skew))
 			l := newLocker(t, client, ns, lease.WithClock(c.Now))
 
@@ -309,7 +292,7 @@ func TestExpiryFromObservation(t *testing.T) {
 func TestExpiresWhileWaiting(t *testing.T) {
 	t.Parallel()
 	client, ns := setup(t)
-	c := &clock{now: time.Now()}
+	c := clock.NewFake(time.Now())
 	crashed(t, client, ns, c.Now())
 	l := newLocker(t, client, ns, lease.WithClock(c.Now))
 	go func() {
@@ -353,7 +336,7 @@ func TestReleaseLeavesTakenOverLease(t *testing.T) {
 
 	// run-2 sees run-1's Lease unchanged for longer than its duration, as
 	// when run-1 stalls (or its network fails) past the duration.
-	c := &clock{now: time.Now()}
+	c := clock.NewFake(time.Now())
 	other := newLocker(t, client, ns, lease.WithClock(c.Now))
 	if _, err := other.Acquire(t.Context(), "run-2", 0); err == nil {
 		t.Fatal("run-2 took run-1's fresh Lease")
