@@ -119,6 +119,10 @@ func TestHostsStickySplitOnHAProxy(t *testing.T) {
 		t.Fatalf("switch: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	everyone("shop:1.1", "the switch")
+	code, stdout, stderr = runMain(t, nil, with("BLUEGREEN_COMMAND", "status", "BLUEGREEN_SPLIT_WEIGHT", "", "BLUEGREEN_IMAGE", ""))
+	if code != exitOK || !strings.Contains(stdout, "idle, out of service (not health-checked") {
+		t.Errorf("status after the switch: exit %d, want blue shown out of service, not health-checked:\n%s\n%s", code, stdout, stderr)
+	}
 
 	code, stdout, stderr = runMain(t, nil, with("BLUEGREEN_COMMAND", "rollback", "BLUEGREEN_SPLIT_WEIGHT", "", "BLUEGREEN_IMAGE", ""))
 	if code != exitOK {

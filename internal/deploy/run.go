@@ -307,6 +307,9 @@ func (r *Run) finalState(ctx context.Context, s *State) ([]report.ColorState, st
 			Color: c.String(), Live: w[c] > 0, Weight: w[c], Image: st.Release.Image, Digest: st.Release.Digest,
 			Ready: st.Ready, Desired: st.Desired, State: describe(st.Exists, st.Healthy, w[c], st.Ready, st.Desired),
 		}
+		if st.OutOfService && w[c] == 0 {
+			cs.State = "idle, out of service (not health-checked; a rollback rechecks it first)"
+		}
 		if s.Colors != nil && s.Colors[c].Release.GitSHA != "" {
 			cs.Revision = st.Release.GitSHA
 		}

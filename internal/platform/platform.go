@@ -40,6 +40,10 @@ type ColorState struct {
 	// Healthy is the platform's own verdict that every replica of the
 	// current revision is ready and the rollout is complete.
 	Healthy bool
+	// OutOfService is set when a load balancer holds every replica out of
+	// service and does not health-check them (HAProxy's maintenance): not
+	// Healthy, but for want of checks rather than by failing them.
+	OutOfService bool
 	Created time.Time
 	// Spec fingerprints what the color is made to run (the pod template
 	// of a Deployment, the task definition revision of an ECS service),

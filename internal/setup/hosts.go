@@ -119,7 +119,7 @@ func (f fleet) Servers(ctx context.Context, c color.Color) ([]hosts.Server, erro
 	}
 	out := make([]hosts.Server, len(list))
 	for i, s := range list {
-		out[i] = hosts.Server{Name: s.Name, Addr: s.Addr, Up: s.Up, State: s.State}
+		out[i] = hosts.Server{Name: s.Name, Addr: s.Addr, Up: s.Up, State: s.State, OutOfService: s.Maint}
 	}
 	return out, nil
 }

@@ -29,6 +29,10 @@ type Server struct {
 	// says why not, for messages.
 	Up    bool
 	State string
+	// OutOfService is set when the load balancer holds the server out of
+	// service and does not check it, so that Up says nothing of its
+	// health.
+	OutOfService bool
 }
 
 // Fleet lists the machines of a color: the servers of the load balancer.
@@ -167,6 +171,10 @@ func (p *Platform) Describe(ctx context.Context, c color.Color) (platform.ColorS
 		}
 	}
 	st.Available = st.Ready
+	st.OutOfService = len(ms) > 0
+	for _, m := range ms {
+		st.OutOfService = st.OutOfService && m.OutOfService
+	}
 	st.Spec = spec(ms)
 	st.Healthy = st.Desired > 0 && st.Ready == st.Desired
 	if w := p.wantedOf(c); w != "" && want != w {
