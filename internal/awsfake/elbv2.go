@@ -382,7 +382,15 @@ func copyActions(actions []types.Action) []types.Action {
 				}
 			}
 			if s := fc.TargetGroupStickinessConfig; s != nil {
+				// Fresh pointers: what the caller keeps must not alias what
+				// the load balancer stores.
 				sc := *s
+				if s.Enabled != nil {
+					sc.Enabled = ptr(*s.Enabled)
+				}
+				if s.DurationSeconds != nil {
+					sc.DurationSeconds = ptr(*s.DurationSeconds)
+				}
 				c.TargetGroupStickinessConfig = &sc
 			}
 			out[i].ForwardConfig = &c

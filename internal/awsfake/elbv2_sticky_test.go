@@ -47,3 +47,21 @@ func TestReachesStickiness(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredStickinessIsACopy: a caller changing the stickiness it sent
+// after the write does not change what the load balancer holds.
+func TestStoredStickinessIsACopy(t *testing.T) {
+	t.Parallel()
+	f := newLB(t)
+	fwd := Forward(testBlue, 50, testGreen, 50)
+	enabled, seconds := aws.Bool(true), aws.Int32(60)
+	fwd.ForwardConfig.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{Enabled: enabled, DurationSeconds: seconds}
+	if _, err := f.ModifyListener(t.Context(), &elbv2.ModifyListenerInput{ListenerArn: aws.String(testListener), DefaultActions: []types.Action{fwd}}); err != nil {
+		t.Fatal(err)
+	}
+	*enabled, *seconds = false, 1
+	s := f.DefaultActions(testListener)[0].ForwardConfig.TargetGroupStickinessConfig
+	if !aws.ToBool(s.Enabled) || aws.ToInt32(s.DurationSeconds) != 60 {
+		t.Errorf("stored stickiness %v for %d s after the caller changed its copy, want enabled for 60 s", aws.ToBool(s.Enabled), aws.ToInt32(s.DurationSeconds))
+	}
+}
