@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/deploy"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
 )
 
@@ -48,5 +49,36 @@ func TestALBStickySplitEnded(t *testing.T) {
 	}
 	if got := g.elb.Reaches(listener, blueTG); len(got) != 1 || got[0] != greenTG {
 		t.Errorf("after the rollback a client stuck to blue, the split's release, reaches %q, want green only", got)
+	}
+}
+
+// TestALBFailedSwitchRestoresStickySplit: a switch run without
+// sticky-duration ends a sticky split, its bake fails, and traffic is put
+// back to the split as it was, stickiness included: clients go back to
+// staying on the color they first reached.
+func TestALBFailedSwitchRestoresStickySplit(t *testing.T) {
+	t.Parallel()
+	g := newAWSGround(t)
+	g.sticky = time.Hour
+	if res, err, log := g.run("split", "shop:v2", splitAt(50)); err != nil || res.Outcome != report.Split {
+		t.Fatalf("sticky split: %s, %v\n%s", res.Outcome, err, log)
+	}
+	g.sticky = 0
+	var switched []string
+	bake := badBake(t, func() { switched = g.elb.Reaches(listener, blueTG) })
+	res, err, log := g.run("switch", "", func(o *deploy.Options) {
+		o.BakeTime, o.ProductionURL, o.RevertBackoff, o.RouteGrace = time.Minute, bake, time.Millisecond, 5*time.Millisecond
+	})
+	if err == nil || res.Outcome != report.RolledBack {
+		t.Fatalf("switch with a failing bake: %s, %v; want rolled-back\n%s", res.Outcome, err, log)
+	}
+	if len(switched) != 1 || switched[0] != greenTG {
+		t.Errorf("during the bake a client stuck to blue reached %q, want green only", switched)
+	}
+	if b, gr := g.weights(); b != 50 || gr != 50 {
+		t.Errorf("after the revert: weights blue %d green %d, want the split 50/50 back", b, gr)
+	}
+	if got := g.elb.Reaches(listener, blueTG); len(got) != 1 || got[0] != blueTG {
+		t.Errorf("after the revert a client stuck to blue reaches %q, want blue: the split is back without its stickiness", got)
 	}
 }

@@ -48,7 +48,8 @@ type Config struct {
 	TargetGroups map[color.Color]string
 }
 
-// Router implements router.Router with an ALB forward action.
+// Router implements router.Router with an ALB forward action. One run
+// uses it from one goroutine at a time.
 type Router struct {
 	cfg      Config
 	opts     []Option
@@ -57,6 +58,8 @@ type Router struct {
 	poll     time.Duration
 	// sticky, when set, is the target-group stickiness of a split.
 	sticky time.Duration
+	// ended is the stickiness a write to one color disabled; see remember.
+	ended *types.TargetGroupStickinessConfig
 }
 
 // Option tunes a Router.
@@ -220,6 +223,7 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 	if r.dryRun {
 		return nil
 	}
+	r.remember(actions[i], w)
 	if err := r.write(ctx, next); err != nil {
 		return err
 	}
@@ -244,7 +248,9 @@ func (r *Router) Restore(ctx context.Context, w router.Weights) error {
 	if r.dryRun {
 		return nil
 	}
-	if err := r.write(ctx, r.withWeights(actions, i, w)); err != nil {
+	next := r.withWeights(actions, i, w)
+	r.remember(actions[i], w)
+	if err := r.write(ctx, next); err != nil {
 		return err
 	}
 	if before.Equal(w) {

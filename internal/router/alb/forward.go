@@ -80,9 +80,10 @@ func tuples(a types.Action) []types.TargetGroupTuple {
 // replaces all default actions, so whatever is not written back is lost.
 //
 // The forward's target-group stickiness is kept as read too, except that
-// a split with WithStickiness enables it for that duration, and a write
-// that sends all traffic to one color always disables it, whoever enabled
-// it: stickiness takes precedence over weights, so a client holding the
+// a split with WithStickiness enables it for that duration, a split
+// without it puts back what this router disabled earlier (see remember),
+// and a write that sends all traffic to one color always disables it,
+// whoever enabled it: stickiness takes precedence over weights, so a client holding the
 // cookie of the group left at weight 0 would keep reaching it until the
 // duration ends, while the weights read as switched.
 func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []types.Action {
@@ -93,13 +94,16 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 		s := *old.TargetGroupStickinessConfig
 		fc.TargetGroupStickinessConfig = &s
 	}
-	switch {
+	switch on, _ := stickiness(fwd); {
 	case !w.Split():
 		fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}
 	case r.sticky > 0:
 		fc.TargetGroupStickinessConfig = &types.TargetGroupStickinessConfig{
 			Enabled: aws.Bool(true), DurationSeconds: aws.Int32(int32(r.sticky / time.Second)),
 		}
+	case !on && r.ended != nil:
+		s := *r.ended
+		fc.TargetGroupStickinessConfig = &s
 	}
 	for _, c := range color.All {
 		fc.TargetGroups = append(fc.TargetGroups, types.TargetGroupTuple{
@@ -116,6 +120,21 @@ func (r *Router) withWeights(actions []types.Action, i int, w router.Weights) []
 	fwd.ForwardConfig = fc
 	out[i] = fwd
 	return out
+}
+
+// remember keeps the stickiness that a write of w to the read forward
+// disables, so that a split written later by the same router, the revert
+// of a failed switch, puts it back: the split is restored as it was, not
+// without its stickiness. A split write forgets it.
+func (r *Router) remember(read types.Action, w router.Weights) {
+	if w.Split() {
+		r.ended = nil
+		return
+	}
+	if on, _ := stickiness(read); on {
+		s := *read.ForwardConfig.TargetGroupStickinessConfig
+		r.ended = &s
+	}
 }
 
 // sameStickiness reports whether two forward actions keep clients on a

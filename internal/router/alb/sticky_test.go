@@ -137,3 +137,40 @@ func TestStickinessAtOneColorIsNotInPlace(t *testing.T) {
 		t.Errorf("a second Set wrote again (%d writes in all), want nothing once stickiness is off", n)
 	}
 }
+
+// TestRevertPutsStickinessBack: a switch that disabled a split's
+// stickiness, then reverted to the split by the same router (the run
+// whose bake failed), puts the stickiness back as it was; a router that
+// disabled nothing writes a split as read.
+func TestRevertPutsStickinessBack(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, awsfake.Forward(blueTG, 1, greenTG, 0))
+	split := router.Weights{color.Blue: 50, color.Green: 50}
+	if err := newRouter(t, f, nil, WithStickiness(time.Hour)).Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	r := newRouter(t, f, nil)
+	if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+		t.Fatal(err)
+	}
+	if _, stick, _ := forwardOf(t, f, listenerARN); aws.ToBool(stick.Enabled) {
+		t.Fatalf("the switch left stickiness %+v", stick)
+	}
+	if err := r.Restore(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	weights, stick, _ := forwardOf(t, f, listenerARN)
+	if weights[blueTG] != 50 || weights[greenTG] != 50 || !aws.ToBool(stick.Enabled) || aws.ToInt32(stick.DurationSeconds) != 3600 {
+		t.Errorf("after reverting to the split: weights %v, stickiness %+v; want 50/50 sticky for 3600 s, as before the switch", weights, stick)
+	}
+
+	if err := r.Set(t.Context(), router.All(color.Blue)); err != nil {
+		t.Fatal(err)
+	}
+	if err := newRouter(t, f, nil).Set(t.Context(), split); err != nil {
+		t.Fatal(err)
+	}
+	if _, stick, _ := forwardOf(t, f, listenerARN); aws.ToBool(stick.Enabled) {
+		t.Errorf("a split by a router that disabled nothing got stickiness %+v", stick)
+	}
+}
