@@ -15,5 +15,6 @@
 // removes that persistence of bluegreen's, with or without the option, so
 // that no client stays on the color left. A sessionPersistence the route's
 // owner set, which may keep clients on one pod of a Service, is left
-// alone then unless the option is given.
+// alone then unless the option is given. The revert of a failed switch,
+// a split written by the same router, puts back what that switch removed.
 package gateway

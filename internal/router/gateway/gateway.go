@@ -67,12 +67,15 @@ func WithDryRun(on bool) Option {
 }
 
 // Router implements router.Router with the backendRef weights of one
-// HTTPRoute.
+// HTTPRoute. One run uses it from one goroutine at a time.
 type Router struct {
 	cfg    Config
 	dryRun []string
 	// sticky, when set, is the session persistence of a split.
 	sticky time.Duration
+	// ended is bluegreen's persistence a write to one color removed; see
+	// keepEnded.
+	ended *ended
 }
 
 // New returns the router for cfg.
@@ -177,6 +180,9 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 				return fmt.Errorf("updating HTTPRoute %q: %w: %w", r.cfg.Route, router.ErrConflict, err)
 			}
 			return fmt.Errorf("updating HTTPRoute %q: %w", r.cfg.Route, err)
+		}
+		if w.Split() {
+			r.ended = nil // put back, or superseded by this split
 		}
 		return nil
 	})

@@ -103,7 +103,7 @@ func (r *Router) stickyUpToDate(route *unstructured.Unstructured, rules []*rule,
 		}
 		return true
 	case w.Split():
-		return true
+		return !r.restorable(route, rules)
 	case r.sticky > 0:
 		for _, rl := range rules {
 			if rl.persistence() != nil {
@@ -120,7 +120,9 @@ func (r *Router) stickyUpToDate(route *unstructured.Unstructured, rules []*rule,
 // setSticky writes w's sessionPersistence into the rules, keeping the
 // session name a rule's owner gave, and records in PersistenceAnnotation
 // what it wrote; a write that sends all traffic to one color removes the
-// persistence stickyUpToDate finds in the way, and the annotation.
+// persistence stickyUpToDate finds in the way, and the annotation. A
+// split without WithSessionPersistence keeps the rules' persistence as
+// read, unless this router removed its own at a switch (see keepEnded).
 func (r *Router) setSticky(route *unstructured.Unstructured, rules []*rule, w router.Weights) {
 	annotations := route.GetAnnotations()
 	ours, marked := annotations[PersistenceAnnotation]
@@ -140,8 +142,10 @@ func (r *Router) setSticky(route *unstructured.Unstructured, rules []*rule, w ro
 		route.SetAnnotations(annotations)
 		return
 	case w.Split():
+		r.putBack(route, rules)
 		return
 	}
+	r.keepEnded(rules, ours)
 	for _, rl := range rules {
 		if r.sticky > 0 || (marked && mark(rl.persistence()) == ours) {
 			delete(rl.obj, "sessionPersistence")

@@ -237,6 +237,49 @@ func TestSessionPersistenceOnTheExperimentalChannel(t *testing.T) {
 			t.Errorf("sessionPersistence of each rule after the switch (-want +got): the owner's stays, bluegreen's goes:\n%s", diff)
 		}
 	})
+
+	// A switch whose bake fails is reverted by the same router: the split
+	// comes back with the persistence the switch removed.
+	t.Run("a reverted switch puts bluegreen's back", func(t *testing.T) {
+		t.Parallel()
+		p := setupOn(t, own.Config, own.Namespace(t))
+		named := rule(ref("shop-blue", 1))
+		named["sessionPersistence"] = map[string]any{"sessionName": "shop-session"}
+		p.createRoute(t, "shop", named, rule(ref("shop-blue", 1)))
+		split := router.Weights{color.Blue: 60, color.Green: 40}
+		if err := p.router(t, "shop", gateway.WithSessionPersistence(time.Hour)).Set(t.Context(), split); err != nil {
+			t.Fatal(err)
+		}
+		before := p.getRoute(t, "shop")
+		r := p.router(t, "shop")
+		if err := r.Set(t.Context(), router.All(color.Green)); err != nil {
+			t.Fatal(err)
+		}
+		if got := persistenceOf(t, p.getRoute(t, "shop")); got[0] != nil || got[1] != nil {
+			t.Fatalf("the switch left sessionPersistence %v", got)
+		}
+		if err := r.Set(t.Context(), split); err != nil {
+			t.Fatal(err)
+		}
+		after := p.getRoute(t, "shop")
+		if diff := cmp.Diff(persistenceOf(t, before), persistenceOf(t, after)); diff != "" {
+			t.Errorf("sessionPersistence after reverting to the split (-before the switch +after):\n%s", diff)
+		}
+		if got, want := after.GetAnnotations()[gateway.PersistenceAnnotation], before.GetAnnotations()[gateway.PersistenceAnnotation]; got != want {
+			t.Errorf("annotation %s after the revert = %q, want %q", gateway.PersistenceAnnotation, got, want)
+		}
+
+		// A router that removed nothing writes a split as read.
+		if err := r.Set(t.Context(), router.All(color.Blue)); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.router(t, "shop").Set(t.Context(), split); err != nil {
+			t.Fatal(err)
+		}
+		if got := persistenceOf(t, p.getRoute(t, "shop")); got[0] != nil || got[1] != nil {
+			t.Errorf("a split by a router that removed nothing wrote sessionPersistence %v", got)
+		}
+	})
 }
 
 // persistenceOf lists each rule's sessionPersistence; nil where it has none.
