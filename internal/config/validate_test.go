@@ -3,19 +3,15 @@ package config_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bluegreen-dev/bluegreen-action/internal/config"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // validBase is a deploy that Validate accepts; each case of validationCases
 // changes it.
@@ -149,7 +145,7 @@ func TestValidationMessages(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "== %s\n%s\n\n", tc.name, err)
 	}
-	golden(t, filepath.Join("testdata", "validation.golden"), b.String())
+	testkit.Golden(t, "validation.golden", []byte(b.String()))
 }
 
 // TestValidationWaitTimeoutMessage spells out the one message the action's
@@ -196,23 +192,6 @@ func leaves(err error) []error {
 		return nil
 	}
 	return []error{err}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); run with -update if the change is intended:\n%s", path, diff)
-	}
 }
 
 // fuzzInputs are the inputs FuzzLoad varies; the others keep validBase's

@@ -1,19 +1,14 @@
 package report_test
 
 import (
-	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/bluegreen-dev/bluegreen-action/internal/pipeline"
 	"github.com/bluegreen-dev/bluegreen-action/internal/report"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // stepped is a deploy that moved traffic 25% then 100% to green, as the
 // switch step reports it.
@@ -39,19 +34,7 @@ func TestTrafficChartGolden(t *testing.T) {
 	t.Parallel()
 	r := stepped()
 	got := report.TrafficChart(r) + "---- plain\n" + strings.Join(report.TrafficTable(r), "\n") + "\n"
-	const path = "testdata/traffic.golden"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("traffic chart differs from %s (-want +got):\n%s", path, diff)
-	}
+	testkit.Golden(t, "traffic.golden", []byte(got))
 }
 
 // TestNothingMovedDrawsNothing: a run that found the traffic and left it

@@ -20,6 +20,7 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/report/plain"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 	"github.com/bluegreen-dev/bluegreen-action/internal/setup"
+	"github.com/bluegreen-dev/bluegreen-action/internal/testkit"
 )
 
 // rate is the traffic sent through HAProxy during every scenario.
@@ -254,7 +255,7 @@ func (g *ground) run(in map[string]string, tweak func(*deploy.Options)) run {
 		err = cfg.Validate()
 	}
 	var out run
-	buf := &syncBuffer{}
+	buf := &testkit.SyncBuffer{}
 	rep := plain.New(buf)
 	var b *setup.Built
 	if err == nil {
