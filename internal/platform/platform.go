@@ -44,7 +44,7 @@ type ColorState struct {
 	// service and does not health-check them (HAProxy's maintenance): not
 	// Healthy, but for want of checks rather than by failing them.
 	OutOfService bool
-	Created time.Time
+	Created      time.Time
 	// Spec fingerprints what the color is made to run (the pod template
 	// of a Deployment, the task definition revision of an ECS service),
 	// not how many replicas: equal Specs mean nobody changed the color's
