@@ -35,16 +35,7 @@ func TestHostsStickySplitOnHAProxy(t *testing.T) {
 		// green already runs 1.1: the command stands for the one that put it there.
 		"BLUEGREEN_DEPLOY_COMMAND": "true", "BLUEGREEN_WAIT_TIMEOUT": "20s",
 	}
-	with := func(kv ...string) env {
-		e := env{}
-		for k, v := range base {
-			e[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			e[kv[i]] = kv[i+1]
-		}
-		return e
-	}
+	with := base.with
 	// release asks through c and returns the release that answered.
 	release := func(c *http.Client) string {
 		t.Helper()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,16 @@ func TestMain(m *testing.M) {
 type env map[string]string
 
 func (e env) getenv(name string) string { return e[name] }
+
+// with returns a copy of e with the variables of kv (name, value, ...)
+// set.
+func (e env) with(kv ...string) env {
+	out := maps.Clone(e)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
 
 // runMain calls realMain as main does, with the environment e.
 func runMain(t *testing.T, args []string, e env) (code int, stdout, stderr string) {

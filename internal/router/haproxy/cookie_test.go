@@ -13,24 +13,12 @@ import (
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
 
-// startCookies runs HAProxy with backend web under cookie persistence
-// (cookie SRV insert indirect nocache): blue1 and blue2 live at weight
-// 100, green1 and green2 idle at weight 0, each server with its cookie;
-// opts tune the checks.
+// startCookies runs the fleet of start under cookie persistence (cookie
+// SRV insert indirect nocache), each server with its cookie; opts tune
+// the checks.
 func startCookies(t *testing.T, opts haproxytest.Options) fleet {
 	t.Helper()
-	f := fleet{apps: map[string]*haproxytest.App{}}
-	var servers []haproxytest.Server
-	for _, n := range []string{"blue1", "blue2", "green1", "green2"} {
-		f.apps[n] = haproxytest.StartApp(t, "shop:"+n[:len(n)-1])
-		w := 100
-		if strings.HasPrefix(n, "green") {
-			w = 0
-		}
-		servers = append(servers, haproxytest.Server{Name: n, Addr: f.apps[n].Addr, Weight: w, Cookie: n[:1] + n[len(n)-1:]})
-	}
-	f.h = haproxytest.Start(t, opts, haproxytest.Backend{Name: "web", Cookie: "SRV", Servers: servers})
-	return f
+	return startFleet(t, opts, "SRV")
 }
 
 // browser is a client that keeps the cookies HAProxy gives it, as a

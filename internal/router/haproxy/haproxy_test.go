@@ -45,6 +45,14 @@ type fleet struct {
 // 100, green1 and green2 idle at weight 0.
 func start(t *testing.T) fleet {
 	t.Helper()
+	return startFleet(t, haproxytest.Options{}, "")
+}
+
+// startFleet is start with opts tuning the checks and, when cookie is
+// not "", cookie persistence under that name (cookie <name> insert
+// indirect nocache), each server with its own cookie value (b1, g2, ...).
+func startFleet(t *testing.T, opts haproxytest.Options, cookie string) fleet {
+	t.Helper()
 	f := fleet{apps: map[string]*haproxytest.App{}}
 	var servers []haproxytest.Server
 	for _, n := range []string{"blue1", "blue2", "green1", "green2"} {
@@ -53,9 +61,13 @@ func start(t *testing.T) fleet {
 		if strings.HasPrefix(n, "green") {
 			w = 0
 		}
-		servers = append(servers, haproxytest.Server{Name: n, Addr: f.apps[n].Addr, Weight: w})
+		s := haproxytest.Server{Name: n, Addr: f.apps[n].Addr, Weight: w}
+		if cookie != "" {
+			s.Cookie = n[:1] + n[len(n)-1:]
+		}
+		servers = append(servers, s)
 	}
-	f.h = haproxytest.Start(t, haproxytest.Options{}, haproxytest.Backend{Name: "web", Servers: servers})
+	f.h = haproxytest.Start(t, opts, haproxytest.Backend{Name: "web", Cookie: cookie, Servers: servers})
 	return f
 }
 
