@@ -11,16 +11,16 @@ import (
 
 // commandSummaries say in one line what each command does, for help.
 var commandSummaries = map[command.Name]string{
-	"deploy":   "roll `image` out to the idle color, check it, then move traffic to it",
-	"split":    "roll `image` out to the idle color, check it, then send it `split-weight` percent of traffic",
-	"prepare":  "deploy `image` to the idle color, check it, and leave it warm behind the preview for approval",
-	"switch":   "move traffic to the prepared color, after an approval",
-	"abort":    "drop the prepared color: preview back to the live color, prepared color to 0",
-	"rollback": "move traffic back to the other color, scaling it up first if needed",
-	"status":   "show what runs in each color, which one serves traffic, and a release waiting for a switch",
-	"history":  "list past deploys and rollbacks",
-	"promote":  "copy `source-image` by digest to `ecr-repository` (no Docker daemon); Argo's promote is `switch`",
-	"verify":   "check `verify-url` until it passes or `verify-timeout`",
+	command.Deploy:   "roll `image` out to the idle color, check it, then move traffic to it",
+	command.Split:    "roll `image` out to the idle color, check it, then send it `split-weight` percent of traffic",
+	command.Prepare:  "deploy `image` to the idle color, check it, and leave it warm behind the preview for approval",
+	command.Switch:   "move traffic to the prepared color, after an approval",
+	command.Abort:    "drop the prepared color: preview back to the live color, prepared color to 0",
+	command.Rollback: "move traffic back to the other color, scaling it up first if needed",
+	command.Status:   "show what runs in each color, which one serves traffic, and a release waiting for a switch",
+	command.History:  "list past deploys and rollbacks",
+	command.Promote:  "copy `source-image` by digest to `ecr-repository` (no Docker daemon); Argo's promote is `switch`",
+	command.Verify:   "check `verify-url` until it passes or `verify-timeout`",
 }
 
 const helpExit = "Exit status: 0 success, 1 failed or rolled back, 2 bad input (nothing written).\n"

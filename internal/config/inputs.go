@@ -88,7 +88,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "image",
-		Commands: cmds("deploy", "prepare", "switch"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch),
 		Description: "The image to deploy. Required by `deploy` and `prepare`. A tag or a digest " +
 			"reference, e.g. `ghcr.io/acme/shop:1.4.2` or `ghcr.io/acme/shop@sha256:...`. " +
 			"With `switch` it is optional: when given, the switch is refused unless it is " +
@@ -97,7 +97,7 @@ var inputs = []Input{
 	{
 		Name:     "dry-run",
 		Default:  "false",
-		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback", "status", "history", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback, command.Status, command.History, command.Promote),
 		Description: "`true` to check the inputs and the live system and print what would change, " +
 			"without writing anything; `false` to make the changes. Kubernetes writes go as " +
 			"server-side dry runs; the AWS APIs have no dry run, so there the writes are built and " +
@@ -130,7 +130,7 @@ var inputs = []Input{
 	{
 		Name:     "wait-timeout",
 		Default:  "10m",
-		Commands: cmds("deploy", "prepare", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch, command.Rollback),
 		Description: "How long to wait for every replica of the new color to be ready. When it runs " +
 			"out the run fails and traffic stays where it was. A duration more than 0, e.g." +
 			" `90s` or `10m`.",
@@ -148,7 +148,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "verify-url",
-		Commands: cmds("deploy", "prepare", "verify"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Verify),
 		Description: "An http or https URL that reaches the new color through the preview route " +
 			"before it gets any production traffic. It is requested until it answers 2xx, " +
 			"for up to `verify-timeout`; traffic moves only after that. Empty: no such " +
@@ -157,32 +157,32 @@ var inputs = []Input{
 	{
 		Name:     "verify-timeout",
 		Default:  "2m",
-		Commands: cmds("deploy", "prepare", "verify"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Verify),
 		Description: "How long `verify-url` may take to answer 2xx. A duration more than 0, e.g. " +
 			"`2m`.",
 	},
 	{
 		Name:     "verify-status",
-		Commands: cmds("deploy", "prepare", "verify"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Verify),
 		Description: "The statuses `verify-url` must answer with: a code (`200`), a range " +
 			"(`200-299`), a class (`2xx`) or several separated by commas (`200,204`). " +
 			"Empty: any 2xx.",
 	},
 	{
 		Name:     "verify-body",
-		Commands: cmds("deploy", "prepare", "verify"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Verify),
 		Description: "What the body of `verify-url`'s answer must hold: a substring, or a regular " +
 			"expression between slashes (`/\"status\":\\s*\"ok\"/`). Empty: any body.",
 	},
 	{
 		Name:     "verify-headers",
-		Commands: cmds("deploy", "prepare", "verify"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Verify),
 		Description: "Headers sent with the `verify-url` request, one `Name: value` a line; `Host` " +
 			"sets the virtual host. Values are masked in the log.",
 	},
 	{
 		Name:     "production-url",
-		Commands: cmds("deploy", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Rollback),
 		Description: "An http or https URL of the live application, requested throughout `bake-time`" +
 			" (so it needs one); three failures in a row fail the bake and put traffic " +
 			"back. Empty: no such check.",
@@ -190,7 +190,7 @@ var inputs = []Input{
 	{
 		Name:     "bake-time",
 		Default:  "0s",
-		Commands: cmds("deploy", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Rollback),
 		Description: "How long to watch the new color after traffic has moved, before the run " +
 			"reports success: every replica must stay ready, no container may restart, and " +
 			"`production-url`, when given, must keep answering 2xx. A failure puts traffic " +
@@ -198,7 +198,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "traffic-steps",
-		Commands: cmds("deploy", "switch"),
+		Commands: cmds(command.Deploy, command.Switch),
 		Description: "Move traffic in steps instead of all at once: the percentages the new color " +
 			"gets in turn, rising, e.g. `10,50,100` (100 is added when missing). Between " +
 			"steps the new color is watched for `traffic-step-pause` like during the bake; " +
@@ -208,12 +208,12 @@ var inputs = []Input{
 	{
 		Name:        "traffic-step-pause",
 		Default:     "1m",
-		Commands:    cmds("deploy", "switch"),
+		Commands:    cmds(command.Deploy, command.Switch),
 		Description: "How long each traffic step is watched before the next. A duration, e.g. `1m`.",
 	},
 	{
 		Name:     "split-weight",
-		Commands: cmds("split"),
+		Commands: cmds(command.Split),
 		Description: "The percent of traffic `command: split` sends to the new release, from 1 to " +
 			"99, e.g. `10`; the release that was live keeps the rest. `50` followed by a " +
 			"`switch` is red/black: both colors serve at once during the change. Needs a " +
@@ -221,7 +221,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "sticky-duration",
-		Commands: cmds("deploy", "switch", "split", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Split, command.Rollback),
 		Description: "While traffic is split (by `split`, or between `traffic-steps`), keep each " +
 			"client on the color it first reached for this long: ALB target-group stickiness " +
 			"on the weighted forward, or Gateway API session persistence where the cluster's " +
@@ -236,7 +236,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "scale-down-after",
-		Commands: cmds("deploy", "switch"),
+		Commands: cmds(command.Deploy, command.Switch),
 		Description: "How long to keep the previous color running after a successful switch before " +
 			"scaling it to 0 replicas; the job waits that long, and skips the scale-down if" +
 			" the previous color gets traffic again meanwhile. Empty: the previous color " +
@@ -246,14 +246,14 @@ var inputs = []Input{
 	{
 		Name:     "lock-timeout",
 		Default:  "0s",
-		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback),
 		Description: "How long to wait when another run holds this app's deploy lock (the error " +
 			"names the holder, usually its CI run). A duration, e.g. `10m`; `0s` fails at " +
 			"once.",
 	},
 	{
 		Name:     "migrate-before",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "A command run with the new image and the new color's configuration " +
 			"(environment, secrets, identity) after the new color is ready and before any " +
 			"traffic moves: the expand half of a schema change, which the old release must " +
@@ -263,7 +263,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "migrate-after",
-		Commands: cmds("deploy", "switch"),
+		Commands: cmds(command.Deploy, command.Switch),
 		Description: "A command run like `migrate-before`, after the switch and the bake succeed: " +
 			"the contract half, once the old release no longer serves. A failure is " +
 			"reported loudly but traffic stays on the new release, because the schema may " +
@@ -272,14 +272,14 @@ var inputs = []Input{
 	{
 		Name:     "rollback-on-migrate-failure",
 		Default:  "false",
-		Commands: cmds("deploy", "switch"),
+		Commands: cmds(command.Deploy, command.Switch),
 		Description: "`true` to move traffic back to the previous color when `migrate-after` fails. " +
 			"Only safe when the contract migration changes nothing the old release needs " +
 			"before it fails.",
 	},
 	{
 		Name:     "migrations-dir",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "A folder of SQL migration files (goose format: `-- +goose Up`), applied to " +
 			"`database-url` before the switch, under a database advisory lock so two runs " +
 			"never migrate at once. For CIs that can reach the database; `dry-run` lists " +
@@ -287,7 +287,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "database-url",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "The PostgreSQL URL for `migrations-dir`, e.g. from a secret. It is masked and " +
 			"never shown, not even in errors.",
 	},
@@ -300,14 +300,14 @@ var inputs = []Input{
 	},
 	{
 		Name:     "git-sha",
-		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback, command.Promote),
 		Description: "The commit being deployed, recorded with the deployment and shown by `history`" +
 			" and `status`. Default depends on the CI: `GITHUB_SHA`, `CIRCLE_SHA1`, " +
 			"`TRAVIS_COMMIT` or `CI_COMMIT_SHA`, whichever is set.",
 	},
 	{
 		Name:     "run-url",
-		Commands: cmds("deploy", "prepare", "switch", "abort", "rollback"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback),
 		Description: "A link to the CI run, recorded with the deployment so that `history` can point" +
 			" back to it. Default depends on the CI: on GitHub the run's page, elsewhere " +
 			"`CIRCLE_BUILD_URL`, `TRAVIS_JOB_WEB_URL`, `CI_JOB_URL` or `BUILD_URL`, " +
@@ -315,7 +315,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "container",
-		Commands: cmds("deploy", "prepare", "switch"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Switch),
 		Description: "The container that runs `image`: in the app's pods on Kubernetes, in the task " +
 			"definition on ECS. Empty: the first (essential) container.",
 	},
@@ -339,7 +339,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "manifest",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "Path of a YAML file with exactly one Deployment, which each color is made " +
 			"from, and optionally one Service, which the production, preview and per-color " +
 			"Services are made from; other kinds are refused. Relative paths start at the " +
@@ -355,7 +355,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "preview-service",
-		Commands: cmds("deploy", "prepare", "abort", "status"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Abort, command.Status),
 		Description: "A Service that points at the idle color, for checks before it gets production " +
 			"traffic. A Service name other than `service`. Default depends on `app`: " +
 			"`<app>-preview`.",
@@ -376,7 +376,7 @@ var inputs = []Input{
 	},
 	{
 		Name:        "region",
-		Commands:    cmds("deploy", "prepare", "switch", "abort", "rollback", "status", "history", "promote"),
+		Commands:    cmds(command.Deploy, command.Prepare, command.Switch, command.Abort, command.Rollback, command.Status, command.History, command.Promote),
 		Description: "The AWS region. Empty: `AWS_REGION` or the profile's region.",
 	},
 	{
@@ -395,7 +395,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "task-definition",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "With platform `ecs`: path of a task definition JSON file each deploy registers" +
 			" a revision of, with `image` in `container`. Empty: the live color's current " +
 			"task definition with the image replaced.",
@@ -426,7 +426,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "test-listener-arn",
-		Commands: cmds("deploy", "prepare", "abort"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Abort),
 		Description: "With router `alb`: the ARN of a test listener, pointed at the new color before" +
 			" the switch so that `verify-url` can reach it.",
 	},
@@ -458,7 +458,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "deploy-command",
-		Commands: cmds("deploy", "prepare"),
+		Commands: cmds(command.Deploy, command.Prepare),
 		Description: "With platform `hosts`: the command that puts `image` on the idle color's " +
 			"machines (containers or VMs bluegreen does not manage). It runs on the CI " +
 			"runner with `BLUEGREEN_APP`, `BLUEGREEN_COLOR` and `BLUEGREEN_IMAGE` set, " +
@@ -491,7 +491,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "haproxy-preview-backend",
-		Commands: cmds("deploy", "prepare", "abort"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Abort),
 		Description: "With router `haproxy`: a second backend, with servers of both colors like " +
 			"`haproxy-backend`, pointed at the new color before `verify-url` is checked. " +
 			"Without it the new color is reached at its servers' own addresses.",
@@ -507,7 +507,7 @@ var inputs = []Input{
 	},
 	{
 		Name:     "gate-prometheus",
-		Commands: cmds("deploy", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Rollback),
 		Description: "A PromQL expression checked against `prometheus-url` between traffic steps " +
 			"and during the bake (once after the switch when there is no bake); the gate " +
 			"fails, and traffic goes back, when it returns a sample whose value is not " +
@@ -518,13 +518,13 @@ var inputs = []Input{
 	},
 	{
 		Name:     "prometheus-url",
-		Commands: cmds("deploy", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Rollback),
 		Description: "The Prometheus server `gate-prometheus` is asked, e.g. " +
 			"`http://prometheus:9090`. Required with `gate-prometheus`.",
 	},
 	{
 		Name:     "gate-cloudwatch-alarms",
-		Commands: cmds("deploy", "switch", "rollback"),
+		Commands: cmds(command.Deploy, command.Switch, command.Rollback),
 		Description: "CloudWatch alarm names (metric or composite, separated by commas or " +
 			"newlines) checked between traffic steps and during the bake; the gate fails, " +
 			"and traffic goes back, when any is in state ALARM. An unknown name is a bad " +
@@ -532,14 +532,14 @@ var inputs = []Input{
 	},
 	{
 		Name:     "source-image",
-		Commands: cmds("deploy", "prepare", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "The image to promote: a registry reference (a tag is resolved once to its " +
 			"digest, and that digest is copied), an OCI layout folder, or a `docker save` " +
 			"tarball. With command `deploy`, the promoted digest is then deployed.",
 	},
 	{
 		Name:     "ecr-repository",
-		Commands: cmds("deploy", "prepare", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "Where `source-image` is copied to: an ECR repository name (`shop`, in the " +
 			"account and `region` of the credentials), a full " +
 			"`<account>.dkr.ecr.<region>.amazonaws.com/<name>`, or any other registry's " +
@@ -547,27 +547,27 @@ var inputs = []Input{
 	},
 	{
 		Name:     "tags",
-		Commands: cmds("deploy", "prepare", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "Tags to give the promoted image, separated by commas or newlines. Empty: the " +
 			"git sha.",
 	},
 	{
 		Name:     "create-repository",
 		Default:  "false",
-		Commands: cmds("deploy", "prepare", "promote"),
+		Commands: cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "`true` to create a missing ECR repository; `false` makes a missing one an " +
 			"error.",
 	},
 	{
 		Name:        "scan-on-push",
 		Default:     "true",
-		Commands:    cmds("deploy", "prepare", "promote"),
+		Commands:    cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "For a repository created by `create-repository`: scan images on push.",
 	},
 	{
 		Name:        "tag-immutability",
 		Default:     "false",
-		Commands:    cmds("deploy", "prepare", "promote"),
+		Commands:    cmds(command.Deploy, command.Prepare, command.Promote),
 		Description: "For a repository created by `create-repository`: make its tags immutable.",
 	},
 }
