@@ -218,8 +218,16 @@ func failPod(ctx context.Context, t *testing.T, core coreclient.CoreV1Interface,
 func TestMigrateFailed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, noScheduler)
-	go failPod(t.Context(), t, e.core, e.ns)
 	var l lines
+	go func() {
+		// The pod fails only once the run has reported it pending: failed
+		// at once, it may never be seen pending. Up to 10s, after which
+		// it fails anyway and the check below says what was missing.
+		for i := 0; i < 500 && !l.has("not scheduled") && t.Context().Err() == nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		failPod(t.Context(), t, e.core, e.ns)
+	}()
 	err := e.m.Migrate(t.Context(), color.Green, migrate.After, []string{"migrate", "up"}, l.log)
 	var fe *FailedError
 	if !errors.As(err, &fe) {
