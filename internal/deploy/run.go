@@ -35,34 +35,16 @@ func New(c command.Name, opts Options, deps Deps) *Run {
 func (r *Run) steps() []pipeline.Step[*State] {
 	switch r.command {
 	case command.Deploy:
-		return []pipeline.Step[*State]{
-			promoteStep{r}, // before the lock: copying can take minutes
-			lockStep{r},
-			readStep{r},
-			deployStep{r},
-			waitStep{r},
-			previewStep{r},
-			verifyStep{r},
-			migrateStep{r, migrate.Before}, // expand: the old release must still work
+		return append(r.readyBehindPreview(),
 			switchStep{r},
 			confirmStep{r},                // commits: no revert past here
 			migrateStep{r, migrate.After}, // contract: only once the old release is out
 			scaleDownStep{r},
-		}
+		)
 	case command.Prepare:
 		// A deploy that stops before the switch: the new color waits
 		// warm behind the preview until a switch (or an abort).
-		return []pipeline.Step[*State]{
-			promoteStep{r},
-			lockStep{r},
-			readStep{r},
-			deployStep{r},
-			waitStep{r},
-			previewStep{r},
-			verifyStep{r},
-			migrateStep{r, migrate.Before},
-			markPreparedStep{r},
-		}
+		return append(r.readyBehindPreview(), markPreparedStep{r})
 	case command.Switch:
 		// The rest of a deploy, from a later run: the prepared color is
 		// checked against the live system before anything moves.
@@ -86,18 +68,10 @@ func (r *Run) steps() []pipeline.Step[*State] {
 	case command.Split:
 		// A deploy that stops with both colors live: no contract
 		// migration and no scale-down, since the old release still serves.
-		return []pipeline.Step[*State]{
-			promoteStep{r},
-			lockStep{r},
-			readStep{r},
-			deployStep{r},
-			waitStep{r},
-			previewStep{r},
-			verifyStep{r},
-			migrateStep{r, migrate.Before},
+		return append(r.readyBehindPreview(),
 			switchStep{r},  // one write: split-weight to the new release
 			confirmStep{r}, // bakes, and confirms the route shows the split
-		}
+		)
 	case command.Rollback:
 		return []pipeline.Step[*State]{
 			lockStep{r},
@@ -116,6 +90,22 @@ func (r *Run) steps() []pipeline.Step[*State] {
 		return []pipeline.Step[*State]{readStep{r}, historyStep{r}}
 	}
 	return nil
+}
+
+// readyBehindPreview is the first half of deploy, prepare and split: the
+// new release deployed to the idle color, ready, checked through the
+// preview and its expand migrations run, with no traffic moved yet.
+func (r *Run) readyBehindPreview() []pipeline.Step[*State] {
+	return []pipeline.Step[*State]{
+		promoteStep{r}, // before the lock: copying can take minutes
+		lockStep{r},
+		readStep{r},
+		deployStep{r},
+		waitStep{r},
+		previewStep{r},
+		verifyStep{r},
+		migrateStep{r, migrate.Before}, // expand: the old release must still work
+	}
 }
 
 // deploys reports whether the command starts the new release itself.
