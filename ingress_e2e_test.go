@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -23,10 +22,6 @@ func TestBinaryIngressRouter(t *testing.T) {
 	ns := kubetest.Namespace(t, admin)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The Ingress names a color that does not exist yet: the first release
 	// goes to the other one and the switch makes it live.
 	createIngress(t, admin, ns, "store", "store-blue")
@@ -39,7 +34,7 @@ func TestBinaryIngressRouter(t *testing.T) {
 		backend string // the Ingress's backend after the run
 		out     string // a line the output must hold
 	}{
-		{"first deploy", []string{"BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, root, dir, "store")}, exitOK, "store-green", "success"},
+		{"first deploy", []string{"BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, dir, "store")}, exitOK, "store-green", "success"},
 		{"second deploy", []string{"BLUEGREEN_IMAGE=registry.example.com/shop:2.0.0"}, exitOK, "store-blue", "live      green -> blue"},
 		{"traffic steps", []string{"BLUEGREEN_IMAGE=registry.example.com/shop:3.0.0", "BLUEGREEN_TRAFFIC_STEPS=50,100"}, exitInput, "store-blue", `input "traffic-steps"`},
 		{"rollback", []string{"BLUEGREEN_COMMAND=rollback"}, exitOK, "store-green", "live      blue -> green"},

@@ -31,10 +31,6 @@ func TestBinaryGatewaySplitAndChart(t *testing.T) {
 	ns := kubetest.Namespace(t, admin)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dyn, err := dynamic.NewForConfig(admin)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +60,7 @@ func TestBinaryGatewaySplitAndChart(t *testing.T) {
 
 	// The route names blue, which does not exist yet: the first release
 	// goes to green and takes all traffic.
-	run("first deploy", exitOK, "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, root, dir, "cart"))
+	run("first deploy", exitOK, "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, dir, "cart"))
 	if got := weights(t, dyn, ns, "cart"); got != "blue 0 green 1" && got != "blue 0 green 100" {
 		t.Fatalf("after the first deploy the route sends %s, want all to green", got)
 	}

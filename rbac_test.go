@@ -40,17 +40,13 @@ func TestRBACRoleSuffices(t *testing.T) {
 	ns := kubetest.Namespace(t, admin)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	writeServiceAccountKubeconfig(t, admin, ns, kubeconfig)
 	createHTTPRoute(t, admin, ns, "web", "web-blue")
 	createIngress(t, admin, ns, "store", "store-blue")
 
 	base := []string{"CI=true", "BLUEGREEN_NAMESPACE=" + ns, "BLUEGREEN_KUBECONFIG=" + kubeconfig}
-	manifest := "BLUEGREEN_MANIFEST=" + filepath.Join(root, "testdata/demo/shop.yaml")
+	manifest := demoManifest(t)
 	runs := []struct {
 		name string
 		env  []string
@@ -63,11 +59,11 @@ func TestRBACRoleSuffices(t *testing.T) {
 		{"rollback", []string{"BLUEGREEN_APP=shop", "BLUEGREEN_COMMAND=rollback"}},
 		{"dry run", []string{"BLUEGREEN_APP=shop", "BLUEGREEN_IMAGE=registry.example.com/shop:3.0.0", "BLUEGREEN_DRY_RUN=true"}},
 		{"gateway first deploy", []string{"BLUEGREEN_APP=web", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0",
-			manifestFor(t, root, dir, "web"), "BLUEGREEN_ROUTER=gateway", "BLUEGREEN_ROUTE=web"}},
+			manifestFor(t, dir, "web"), "BLUEGREEN_ROUTER=gateway", "BLUEGREEN_ROUTE=web"}},
 		{"gateway deploy in steps", []string{"BLUEGREEN_APP=web", "BLUEGREEN_IMAGE=registry.example.com/shop:2.0.0",
 			"BLUEGREEN_ROUTER=gateway", "BLUEGREEN_ROUTE=web", "BLUEGREEN_TRAFFIC_STEPS=50,100", "BLUEGREEN_TRAFFIC_STEP_PAUSE=100ms"}},
 		{"ingress first deploy", []string{"BLUEGREEN_APP=store", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0",
-			manifestFor(t, root, dir, "store"), "BLUEGREEN_ROUTER=ingress", "BLUEGREEN_INGRESS=store"}},
+			manifestFor(t, dir, "store"), "BLUEGREEN_ROUTER=ingress", "BLUEGREEN_INGRESS=store"}},
 		{"ingress deploy", []string{"BLUEGREEN_APP=store", "BLUEGREEN_IMAGE=registry.example.com/shop:2.0.0",
 			"BLUEGREEN_ROUTER=ingress", "BLUEGREEN_INGRESS=store"}},
 	}
@@ -92,15 +88,11 @@ func TestRBACRoleIsEnforced(t *testing.T) {
 	ns := kubetest.Namespace(t, admin)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	writeServiceAccountKubeconfigWith(t, admin, ns, kubeconfig, nil)
 	code, stdout, stderr := runBinary(t, bin, dir, []string{"CI=true", "BLUEGREEN_NAMESPACE=" + ns,
 		"BLUEGREEN_KUBECONFIG=" + kubeconfig, "BLUEGREEN_APP=shop", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0",
-		"BLUEGREEN_MANIFEST=" + filepath.Join(root, "testdata/demo/shop.yaml")})
+		demoManifest(t)})
 	if code == exitOK {
 		t.Fatalf("a service account without the Role deployed:\n%s\n%s", stdout, stderr)
 	}
@@ -109,10 +101,21 @@ func TestRBACRoleIsEnforced(t *testing.T) {
 	}
 }
 
-// manifestFor writes a copy of the demo manifest for another app name.
-func manifestFor(t *testing.T, root, dir, app string) string {
+// demoManifest is the manifest input of the demo's shop, by an absolute
+// path, since the binary runs in another directory.
+func demoManifest(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "testdata/demo/shop.yaml"))
+	p, err := filepath.Abs("testdata/demo/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "BLUEGREEN_MANIFEST=" + p
+}
+
+// manifestFor writes a copy of the demo manifest for another app name.
+func manifestFor(t *testing.T, dir, app string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/demo/shop.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,10 +30,6 @@ func TestBinaryGatewayStickySplit(t *testing.T) {
 	ns := own.Namespace(t)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dyn, err := dynamic.NewForConfig(own.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +51,7 @@ func TestBinaryGatewayStickySplit(t *testing.T) {
 		return readOutputs(t, output)
 	}
 
-	run("first deploy", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, root, dir, "cart"))
+	run("first deploy", "BLUEGREEN_IMAGE=registry.example.com/shop:1.0.0", manifestFor(t, dir, "cart"))
 	if got := weights(t, dyn, ns, "cart"); got != "blue 0 green 1" && got != "blue 0 green 100" {
 		t.Fatalf("after the first deploy the route sends %s, want all to green", got)
 	}
