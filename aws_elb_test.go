@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -105,23 +104,15 @@ func TestClassicELBListenerPorts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			e := []string{
-				"CI=true",
-				"HOME=" + dir,
+			e := append(awsStandInEnv(dir, srv.URL),
 				"AWS_REGION=eu-west-1",
-				"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-				"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-				"AWS_EC2_METADATA_DISABLED=true",
-				"AWS_ENDPOINT_URL=" + srv.URL,
-				"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-				"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 				"BLUEGREEN_COMMAND=status",
 				"BLUEGREEN_APP=shop",
 				"BLUEGREEN_PLATFORM=ecs",
 				"BLUEGREEN_CLUSTER=prod",
 				"BLUEGREEN_ROUTER=elb",
 				"BLUEGREEN_LOAD_BALANCER_NAME=web",
-			}
+			)
 			if tc.ports != "" {
 				e = append(e, "BLUEGREEN_LISTENER_PORTS="+tc.ports)
 			}

@@ -41,22 +41,14 @@ func TestARNRegionCheckedBeforeAnyCall(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			e := append([]string{
-				"CI=true",
-				"HOME=" + dir,
-				"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-				"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-				"AWS_EC2_METADATA_DISABLED=true",
-				"AWS_ENDPOINT_URL=" + srv.URL,
-				"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-				"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+			e := append(append(awsStandInEnv(dir, srv.URL),
 				"BLUEGREEN_APP=shop",
 				"BLUEGREEN_IMAGE=shop:v2",
 				"BLUEGREEN_PLATFORM=ecs",
 				"BLUEGREEN_CLUSTER=prod",
 				"BLUEGREEN_ROUTER=alb",
-				"BLUEGREEN_LISTENER_ARN=" + listenerARN,
-			}, tc.env...)
+				"BLUEGREEN_LISTENER_ARN="+listenerARN,
+			), tc.env...)
 			if tc.profile != "" {
 				if err := os.WriteFile(filepath.Join(dir, "config"), []byte(tc.profile), 0o600); err != nil {
 					t.Fatal(err)
@@ -75,5 +67,21 @@ func TestARNRegionCheckedBeforeAnyCall(t *testing.T) {
 				t.Errorf("%d AWS calls before the region check, want none", n)
 			}
 		})
+	}
+}
+
+// awsStandInEnv is the environment of a binary run whose AWS calls go to
+// the stand-in at endpoint, with example credentials and no shared
+// configuration but what the test writes into dir.
+func awsStandInEnv(dir, endpoint string) []string {
+	return []string{
+		"CI=true",
+		"HOME=" + dir,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL=" + endpoint,
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 	}
 }
