@@ -119,14 +119,23 @@ func (r *Router) get(ctx context.Context) (*unstructured.Unstructured, error) {
 	return nil, fmt.Errorf("reading HTTPRoute %q: %w", r.cfg.Route, err)
 }
 
+// getRules reads the route and the rules of it that send to the app.
+func (r *Router) getRules(ctx context.Context) (*unstructured.Unstructured, []*rule, error) {
+	route, err := r.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules, err := r.parse(route)
+	if err != nil {
+		return nil, nil, err
+	}
+	return route, rules, nil
+}
+
 // Read implements router.Router. Every rule of the route must send to the
 // app's colors and all rules must agree on the split.
 func (r *Router) Read(ctx context.Context) (router.Weights, error) {
-	route, err := r.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := r.parse(route)
+	_, rules, err := r.getRules(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +161,7 @@ func (r *Router) Set(ctx context.Context, w router.Weights) error {
 	var seen []any // spec.rules as first read
 	read := false
 	return retry.RetryOnConflict(backoff, func() error {
-		route, err := r.get(ctx)
-		if err != nil {
-			return err
-		}
-		rules, err := r.parse(route)
+		route, rules, err := r.getRules(ctx)
 		if err != nil {
 			return err
 		}

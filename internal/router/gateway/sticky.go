@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/bluegreen-dev/bluegreen-action/internal/color"
 	"github.com/bluegreen-dev/bluegreen-action/internal/router"
 )
 
@@ -172,18 +173,17 @@ func (r *Router) fieldValidation() string {
 // its rules. It fails, naming what to install, where the CRD lacks the
 // field (the standard channel's HTTPRoute does). Call it before any write.
 func (r *Router) CheckSessionPersistence(ctx context.Context) error {
-	route, err := r.get(ctx)
+	if r.sticky <= 0 {
+		return nil // a router without WithSessionPersistence never writes it
+	}
+	route, rules, err := r.getRules(ctx)
 	if err != nil {
 		return err
 	}
-	rules, err := r.parse(route)
-	if err != nil {
-		return err
-	}
+	// What a sticky split writes: the same field, the same values.
+	p := r.persistence(router.Share(color.Blue, 50))
 	for _, rl := range rules {
-		rl.obj["sessionPersistence"] = map[string]any{
-			"type": "Cookie", "absoluteTimeout": duration(r.sticky), "cookieConfig": map[string]any{"lifetimeType": "Permanent"},
-		}
+		rl.obj["sessionPersistence"] = p
 	}
 	_, err = r.routes().Update(ctx, route, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: metav1.FieldValidationStrict})
 	switch {
